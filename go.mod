@@ -1,0 +1,10 @@
+module github.com/goxpc/goxpc
+
+go 1.24
+
+require (
+	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+	howett.net/plist v1.0.1 // indirect
+)
