@@ -1,0 +1,303 @@
+package launchd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Where launchd looks for job plists.
+const (
+	// DaemonDir holds the plists of third-party LaunchDaemons.
+	DaemonDir = "/Library/LaunchDaemons"
+	// agentSubdir, under the user's home, holds their LaunchAgents.
+	agentSubdir = "Library/LaunchAgents"
+)
+
+// DefaultDir returns where a job for d belongs: /Library/LaunchDaemons for
+// the system domain, ~/Library/LaunchAgents for gui/ and user/ domains.
+func DefaultDir(d Domain) (string, error) {
+	if d.IsSystem() {
+		return DaemonDir, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("launchd: find LaunchAgents directory: %w", err)
+	}
+	return filepath.Join(home, agentSubdir), nil
+}
+
+// InstallOptions says where a job goes.
+type InstallOptions struct {
+	// Domain is the launchctl domain: [System] for a daemon, [GUI] for an
+	// agent of the logged-in user (falls back to [User] when there is no
+	// GUI login).
+	Domain Domain
+	// Dir overrides the plist directory ([DefaultDir] when empty); tests
+	// point it at a temporary directory.
+	Dir string
+}
+
+func (o InstallOptions) plistPath(label string) (string, error) {
+	if o.Domain == "" {
+		return "", errors.New("launchd: InstallOptions.Domain is empty")
+	}
+	dir := o.Dir
+	if dir == "" {
+		var err error
+		if dir, err = DefaultDir(o.Domain); err != nil {
+			return "", err
+		}
+	}
+	return filepath.Join(dir, label+".plist"), nil
+}
+
+// InstallResult reports what Install did.
+type InstallResult struct {
+	// Path is the plist file.
+	Path string
+	// Domain is where the job was bootstrapped; user/<uid> when a gui/<uid>
+	// install fell back because there was no GUI login.
+	Domain Domain
+	// Written is false when the plist on disk already had these bytes.
+	Written bool
+	// Bootstrapped is false when nothing changed and the job was already
+	// loaded, so Install left it running.
+	Bootstrapped bool
+	// Warnings are Validate's warnings about the job.
+	Warnings []string
+}
+
+// chown is os.Chown, replaced in tests that do not run as root.
+var chown = os.Chown
+
+// Install writes job's plist and (re)loads it into opts.Domain, the way that
+// avoids launchctl's usual failures:
+//
+//   - the job is validated first;
+//   - the plist is written atomically, mode 0644, root:wheel for daemons;
+//     when the file already holds the same bytes and the job is loaded,
+//     nothing else happens;
+//   - otherwise the old instance is booted out and Install waits (up to
+//     GoneTimeout, and no longer than ctx) until launchd has let it go,
+//     enables the label, and bootstraps the plist, retrying once on
+//     "5: Input/output error" or "37: Operation already in progress";
+//   - a gui/<uid> domain without a GUI login (error 125) falls back to
+//     user/<uid>.
+func (l *Launchctl) Install(ctx context.Context, job *Job, opts InstallOptions) (*InstallResult, error) {
+	warnings, err := job.ValidateFor(opts.Domain)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		l.logger().Warn("launchd job", "label", job.Label, "warning", w)
+	}
+	path, err := opts.plistPath(job.Label)
+	if err != nil {
+		return nil, err
+	}
+	data, err := job.Encode()
+	if err != nil {
+		return nil, err
+	}
+	res := &InstallResult{Path: path, Domain: opts.Domain, Warnings: warnings}
+
+	old, err := os.ReadFile(path)
+	unchanged := err == nil && bytes.Equal(old, data)
+	if unchanged {
+		for _, d := range l.candidateDomains(opts.Domain) {
+			if _, err := l.Print(ctx, d, job.Label); err == nil {
+				res.Domain = d
+				return res, nil
+			}
+		}
+	} else {
+		if err := writeFileAtomic(path, data, opts.Domain.IsSystem()); err != nil {
+			return nil, err
+		}
+		res.Written = true
+	}
+
+	err = l.reload(ctx, opts.Domain, job.Label, path)
+	if errors.Is(err, ErrNoGUIDomain) {
+		if uid, ok := opts.Domain.UID(); ok && opts.Domain == GUI(uid) {
+			l.logger().Warn("no GUI login: using the user domain", "label", job.Label, "domain", User(uid))
+			res.Domain = User(uid)
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s has no GUI login session: installed into %s instead", opts.Domain, res.Domain))
+			err = l.reload(ctx, res.Domain, job.Label, path)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Bootstrapped = true
+	return res, nil
+}
+
+// candidateDomains lists where a job installed for d may be loaded: a gui
+// install may have fallen back to the user domain.
+func (l *Launchctl) candidateDomains(d Domain) []Domain {
+	if uid, ok := d.UID(); ok && d == GUI(uid) {
+		return []Domain{d, User(uid)}
+	}
+	return []Domain{d}
+}
+
+// reload is bootout, wait until gone, enable, bootstrap (one retry).
+func (l *Launchctl) reload(ctx context.Context, d Domain, label, path string) error {
+	if err := l.bootoutAndWait(ctx, d, label); err != nil {
+		return err
+	}
+	if err := l.Enable(ctx, d, label); err != nil {
+		return err
+	}
+	err := l.Bootstrap(ctx, d, path)
+	if errors.Is(err, ErrIO) || errors.Is(err, ErrAlreadyLoaded) {
+		l.logger().Warn("bootstrap failed, retrying once", "label", label, "err", err)
+		if err := l.bootoutAndWait(ctx, d, label); err != nil {
+			return err
+		}
+		err = l.Bootstrap(ctx, d, path)
+	}
+	return err
+}
+
+// bootoutAndWait boots label out of d (not loaded is fine) and waits until
+// launchd no longer knows it: bootout returns before the job is gone, and
+// a bootstrap in that window fails with 5 or 37.
+func (l *Launchctl) bootoutAndWait(ctx context.Context, d Domain, label string) error {
+	err := l.Bootout(ctx, d, label)
+	switch {
+	case errors.Is(err, ErrNotLoaded):
+		return nil
+	case err != nil && !errors.Is(err, ErrAlreadyLoaded): // 37: removal in progress
+		return err
+	}
+	return l.waitGone(ctx, d, label)
+}
+
+// waitGone polls launchctl print until the service is not loaded, for at
+// most GoneTimeout.
+func (l *Launchctl) waitGone(ctx context.Context, d Domain, label string) error {
+	interval, timeout := l.PollInterval, l.GoneTimeout
+	if interval <= 0 {
+		interval = 100 * time.Millisecond
+	}
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		_, err := l.Print(ctx, d, label)
+		switch {
+		case errors.Is(err, ErrNotLoaded):
+			return nil
+		case ctx.Err() != nil:
+			return fmt.Errorf("launchd: %s still loaded after bootout (waited %v; check `launchctl print %s`): %w",
+				d.Service(label), timeout, d.Service(label), ctx.Err())
+		case err != nil:
+			return err
+		}
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+}
+
+// Uninstall boots the job out of opts.Domain (and of user/<uid> for a gui
+// domain, where Install may have fallen back) and removes its plist. Both
+// steps accept that the job is already gone, so Uninstall can be repeated.
+func (l *Launchctl) Uninstall(ctx context.Context, label string, opts InstallOptions) error {
+	if err := (&Job{Label: label}).checkLabel(); err != nil {
+		return err
+	}
+	path, err := opts.plistPath(label)
+	if err != nil {
+		return err
+	}
+	for _, d := range l.candidateDomains(opts.Domain) {
+		err := l.bootoutAndWait(ctx, d, label)
+		if errors.Is(err, ErrNoGUIDomain) {
+			continue // no GUI session: nothing can be loaded there
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("launchd: remove %s: %w%s", path, err, rootHint(err, opts.Domain))
+	}
+	return nil
+}
+
+// checkLabel applies Validate's label rules alone.
+func (j *Job) checkLabel() error {
+	if j.Label == "" || strings.Contains(j.Label, "/") || !printable(j.Label) {
+		return &ValidationError{Label: j.Label, Problems: []string{"Label must be non-empty, printable and contain no '/'"}}
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// directory and a rename, so launchd never reads half a plist. The file is
+// 0644 (launchd refuses group- or world-writable plists) and, for daemons,
+// owned by root:wheel.
+func writeFileAtomic(path string, data []byte, daemon bool) (err error) {
+	dir := filepath.Dir(path)
+	d := Domain("")
+	if daemon {
+		d = System
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("launchd: create %s: %w%s", dir, err, rootHint(err, d))
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("launchd: write %s: %w%s", path, err, rootHint(err, d))
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("launchd: write %s: %w", tmp, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("launchd: chmod %s: %w", tmp, err)
+	}
+	if daemon {
+		if err = chown(tmp, 0, 0); err != nil { // root:wheel (wheel is gid 0)
+			return fmt.Errorf("launchd: a LaunchDaemon plist must be owned by root:wheel: %w%s", err, rootHint(err, d))
+		}
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("launchd: sync %s: %w", tmp, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("launchd: close %s: %w", tmp, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("launchd: rename into %s: %w%s", path, err, rootHint(err, d))
+	}
+	return nil
+}
+
+func rootHint(err error, d Domain) string {
+	if d.IsSystem() && errors.Is(err, fs.ErrPermission) {
+		return " (LaunchDaemons need root: run with sudo)"
+	}
+	return ""
+}
