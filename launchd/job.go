@@ -202,7 +202,9 @@ func (k *KeepAlive) UnmarshalPlist(unmarshal func(any) error) error {
 func Bool(b bool) *bool { return &b }
 
 // StringList is a key that launchd accepts as a string or an array of
-// strings. One element is written as a string, any other number as an array.
+// strings. One element is written as a string, any other number as an array,
+// so a one-element array in a file comes back as a string (which launchd
+// reads the same way).
 type StringList []string
 
 // MarshalPlist implements plist.Marshaler.
@@ -383,6 +385,11 @@ func fieldsToMap(v reflect.Value) map[string]any {
 		fv := v.Field(i)
 		if omitEmpty && isEmpty(fv) {
 			continue
+		}
+		// The plist encoder looks through only one level of indirection
+		// (the interface in the map), so store what a pointer points to.
+		if fv.Kind() == reflect.Pointer && !fv.IsNil() {
+			fv = fv.Elem()
 		}
 		m[name] = fv.Interface()
 	}
