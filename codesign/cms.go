@@ -1,0 +1,232 @@
+package codesign
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/smallstep/pkcs7"
+	"howett.net/plist"
+)
+
+// CMS attribute OIDs Apple's codesign adds to the signer info (Security
+// framework, SecCodeSigner / CMSSignerInfo): a plist of truncated cdhashes,
+// and a set of (algorithm, full hash) pairs.
+var (
+	oidAppleCDHashes  = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 9, 1}
+	oidAppleCDHashes2 = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 9, 2}
+	oidSigningTime    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
+)
+
+// cmsInfo keeps the parsed CMS message for verification.
+type cmsInfo struct {
+	p7 *pkcs7.PKCS7
+	// cdHashes2 holds the full hashes of the CDHashes2 attribute.
+	cdHashes2 [][]byte
+}
+
+// parseCMS parses s.CMS, filling the certificate chain, signing time and
+// cdhash attributes. It does not verify anything.
+func (s *Signature) parseCMS() (err error) {
+	p7, err := safePKCS7Parse(s.CMS)
+	if err != nil {
+		return err
+	}
+	if len(p7.Signers) != 1 {
+		return fmt.Errorf("%d signers, want 1", len(p7.Signers))
+	}
+	if len(p7.Certificates) > MaxCertificates {
+		return fmt.Errorf("%d certificates, over the limit of %d", len(p7.Certificates), MaxCertificates)
+	}
+	s.cms = &cmsInfo{p7: p7}
+	s.Certificates = orderChain(p7.GetOnlySigner(), p7.Certificates)
+
+	var t time.Time
+	if err := p7.UnmarshalSignedAttribute(oidSigningTime, &t); err == nil {
+		s.SigningTime = t.UTC()
+	}
+	for _, a := range p7.Signers[0].AuthenticatedAttributes {
+		switch {
+		case a.Type.Equal(oidAppleCDHashes):
+			var raw []byte
+			if _, err := asn1.Unmarshal(a.Value.Bytes, &raw); err != nil {
+				return fmt.Errorf("CDHashes attribute: %w", err)
+			}
+			var pl struct {
+				CDHashes [][]byte `plist:"cdhashes"`
+			}
+			if _, err := plist.Unmarshal(raw, &pl); err != nil {
+				return fmt.Errorf("CDHashes plist: %w", err)
+			}
+			s.CMSCDHashes = pl.CDHashes
+		case a.Type.Equal(oidAppleCDHashes2):
+			rest := a.Value.Bytes
+			for len(rest) > 0 {
+				var pair struct {
+					Alg    asn1.ObjectIdentifier
+					Digest []byte
+				}
+				if rest, err = asn1.Unmarshal(rest, &pair); err != nil {
+					return fmt.Errorf("CDHashes2 attribute: %w", err)
+				}
+				s.cms.cdHashes2 = append(s.cms.cdHashes2, pair.Digest)
+			}
+		}
+	}
+	return nil
+}
+
+// safePKCS7Parse parses a CMS message, turning a panic in the library on
+// hostile input into an error.
+func safePKCS7Parse(der []byte) (p7 *pkcs7.PKCS7, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			p7, err = nil, fmt.Errorf("pkcs7 parser panicked: %v", p)
+		}
+	}()
+	return pkcs7.Parse(der)
+}
+
+// orderChain returns leaf, its issuer, its issuer's issuer ... as far as
+// the certificates reach, followed by any certificates not in that chain.
+func orderChain(leaf *x509.Certificate, certs []*x509.Certificate) []*x509.Certificate {
+	if leaf == nil {
+		return certs
+	}
+	used := make([]bool, len(certs))
+	chain := []*x509.Certificate{leaf}
+	for i, c := range certs {
+		if c == leaf {
+			used[i] = true
+		}
+	}
+	for cur := leaf; !bytes.Equal(cur.RawIssuer, cur.RawSubject); {
+		next := -1
+		for i, c := range certs {
+			if !used[i] && bytes.Equal(c.RawSubject, cur.RawIssuer) {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			break
+		}
+		used[next] = true
+		cur = certs[next]
+		chain = append(chain, cur)
+	}
+	for i, c := range certs {
+		if !used[i] {
+			chain = append(chain, c)
+		}
+	}
+	return chain
+}
+
+// verifyCMS checks the CMS signature over the slot-0 CodeDirectory with the
+// embedded signer certificate, and that every CodeDirectory is named by the
+// cdhash attributes when the signer included them, as Security.framework
+// does for signatures with several hash types.
+func (s *Signature) verifyCMS(opts *VerifyOptions) error {
+	if s.cms == nil {
+		return nil
+	}
+	p7 := s.cms.p7
+	base := s.CodeDirectories[0]
+	p7.Content = base.Raw
+	defer func() { p7.Content = nil }()
+	if err := p7.Verify(); err != nil {
+		reason := "signature does not verify"
+		var mdErr *pkcs7.MessageDigestMismatchError
+		if errors.As(err, &mdErr) {
+			reason = "message digest does not match the CodeDirectory"
+		}
+		return &CMSError{Arch: s.Arch, Reason: reason, Err: err}
+	}
+	if s.CMSCDHashes != nil {
+		if len(s.CMSCDHashes) != len(s.CodeDirectories) {
+			return &CMSError{Arch: s.Arch, Reason: fmt.Sprintf("CDHashes attribute names %d CodeDirectories, the signature has %d", len(s.CMSCDHashes), len(s.CodeDirectories))}
+		}
+		for i, cd := range s.CodeDirectories {
+			if !bytes.Equal(s.CMSCDHashes[i], cd.CDHash()) {
+				return &CMSError{Arch: s.Arch, Reason: fmt.Sprintf("CDHashes attribute does not match %s", cd.Slot)}
+			}
+		}
+	} else if len(s.CodeDirectories) > 1 && s.cms.cdHashes2 == nil {
+		return &CMSError{Arch: s.Arch, Reason: "alternate CodeDirectories are not covered by the CMS signature (no CDHashes attribute)"}
+	}
+	if s.cms.cdHashes2 != nil {
+		for _, cd := range s.CodeDirectories {
+			full := cd.Hash()
+			found := false
+			for _, h := range s.cms.cdHashes2 {
+				found = found || bytes.Equal(h, full)
+			}
+			if !found {
+				return &CMSError{Arch: s.Arch, Reason: fmt.Sprintf("CDHashes2 attribute does not name %s", cd.Slot)}
+			}
+		}
+	}
+	if opts != nil && opts.Roots != nil {
+		if err := s.verifyChain(opts); err != nil {
+			return &CMSError{Arch: s.Arch, Reason: "certificate chain does not lead to a given root", Err: err}
+		}
+	}
+	return nil
+}
+
+// Apple certificate extensions that mark Developer ID and Mac App Store
+// leaves; crypto/x509 does not know them and would refuse a chain whose
+// leaf marks them critical.
+var appleLeafMarkers = []asn1.ObjectIdentifier{
+	{1, 2, 840, 113635, 100, 6, 1, 2},  // iPhone Developer / Apple Development
+	{1, 2, 840, 113635, 100, 6, 1, 4},  // iPhone Distribution
+	{1, 2, 840, 113635, 100, 6, 1, 9},  // Mac App Store
+	{1, 2, 840, 113635, 100, 6, 1, 12}, // Mac Developer
+	{1, 2, 840, 113635, 100, 6, 1, 13}, // Developer ID Application
+	{1, 2, 840, 113635, 100, 6, 1, 14}, // Developer ID Installer
+	{1, 2, 840, 113635, 100, 6, 1, 18}, // Developer ID Kernel
+}
+
+// verifyChain checks the signer chain against the caller's roots at the
+// signing time (or now), for code signing.
+func (s *Signature) verifyChain(opts *VerifyOptions) error {
+	if len(s.Certificates) == 0 {
+		return errors.New("no certificates")
+	}
+	// Work on a copy so that clearing known critical extensions does not
+	// change the Signature's certificates.
+	leaf, err := x509.ParseCertificate(s.Certificates[0].Raw)
+	if err != nil {
+		return err
+	}
+	kept := leaf.UnhandledCriticalExtensions[:0]
+	for _, ext := range leaf.UnhandledCriticalExtensions {
+		known := false
+		for _, m := range appleLeafMarkers {
+			known = known || ext.Equal(m)
+		}
+		if !known {
+			kept = append(kept, ext)
+		}
+	}
+	leaf.UnhandledCriticalExtensions = kept
+	inter := x509.NewCertPool()
+	for _, c := range s.Certificates[1:] {
+		inter.AddCert(c)
+	}
+	at := opts.Time
+	if at.IsZero() {
+		at = s.SigningTime
+	}
+	_, err = leaf.Verify(x509.VerifyOptions{
+		Roots:         opts.Roots,
+		Intermediates: inter,
+		CurrentTime:   at,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	})
+	return err
+}
