@@ -282,7 +282,7 @@ func staticCodeForPath(path string) (C.SecStaticCodeRef, error) {
 var hashTypeNames = map[int64]string{
 	1: "sha1",
 	2: "sha256",
-	3: "sha256-truncated",
+	3: "sha256Truncated", // as HashType.String names it
 	4: "sha384",
 	5: "sha512",
 }
@@ -418,7 +418,9 @@ func checkCode(code C.SecCodeRef, requirement string) error {
 // as Security.framework sees it. Unsigned code yields an error matching
 // ErrNotSigned; a missing file one matching fs.ErrNotExist.
 //
-// InfoForPath does not validate the signature: call CheckPath for that.
+// The Info says what the signature claims; it is not proof. InfoForPath
+// does not validate the signature, and anyone can ad-hoc sign code with any
+// identifier: authenticate code with CheckPath and a requirement.
 func InfoForPath(path string) (*Info, error) {
 	code, err := staticCodeForPath(path)
 	if err != nil {
@@ -428,9 +430,11 @@ func InfoForPath(path string) (*Info, error) {
 	return codeInfo(code)
 }
 
-// InfoForPID describes the code signature of the running process pid.
-// Prefer InfoForAuditToken when the pid comes from a peer: a pid can be
-// reused by another process, an audit token cannot.
+// InfoForPID describes the code signature of the running process pid (the
+// signature on disk of its main executable). Prefer InfoForAuditToken when
+// the pid comes from a peer: a pid can be reused by another process, an
+// audit token cannot. Like InfoForPath it does not validate anything: use
+// CheckPID or CheckAuditToken to authenticate a process.
 func InfoForPID(pid int) (*Info, error) {
 	code, err := codeForPID(pid)
 	if err != nil {
@@ -441,7 +445,9 @@ func InfoForPID(pid int) (*Info, error) {
 }
 
 // InfoForAuditToken describes the code signature of the process tok
-// identifies.
+// identifies. It does not validate anything: use CheckAuditToken to
+// authenticate the process. A token of a process that has exited yields an
+// error (usually matching ErrNoSuchCode).
 func InfoForAuditToken(tok AuditToken) (*Info, error) {
 	code, err := codeForAuditToken(tok)
 	if err != nil {
