@@ -132,6 +132,9 @@ func orderChain(leaf *x509.Certificate, certs []*x509.Certificate) []*x509.Certi
 // does for signatures with several hash types.
 func (s *Signature) verifyCMS(opts *VerifyOptions) error {
 	if s.cms == nil {
+		if opts != nil && opts.Roots != nil {
+			return &CMSError{Arch: s.Arch, Reason: "signature is ad hoc: no signer to check against the given roots"}
+		}
 		return nil
 	}
 	p7 := s.cms.p7
