@@ -106,9 +106,9 @@ func newParser(text string) (*parser, error) {
 	return &parser{src: text, toks: toks}, nil
 }
 
-func (p *parser) peek() token   { return p.toks[p.i] }
-func (p *parser) peek2() token  { return p.toks[min(p.i+1, len(p.toks)-1)] }
-func (p *parser) next() token   { t := p.toks[p.i]; p.i = min(p.i+1, len(p.toks)-1); return t }
+func (p *parser) peek() token        { return p.toks[p.i] }
+func (p *parser) peek2() token       { return p.toks[min(p.i+1, len(p.toks)-1)] }
+func (p *parser) next() token        { t := p.toks[p.i]; p.i = min(p.i+1, len(p.toks)-1); return t }
 func (p *parser) isKw(w string) bool { t := p.peek(); return t.kind == tKeyword && t.val == w }
 
 func (p *parser) errAt(t token, msg string) error {
