@@ -1,0 +1,684 @@
+//go:build !darwin
+
+package xpc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The portable backend: one Unix domain socket per connection, framed as
+// described in frame.go. Each connection has one goroutine reading frames;
+// replies are matched to requests by message id on that goroutine, and
+// other messages go to the Conn, which runs handlers on a goroutine of its
+// own. So a handler may wait for a reply on its own connection.
+
+// sockEndpoint is an endpoint on this backend: a listener's socket path.
+type sockEndpoint struct{ path string }
+
+func (e sockEndpoint) String() string { return "unix:" + e.path }
+
+// readBufferSize is the socket read buffer of each connection.
+const readBufferSize = 64 << 10
+
+// sockConn is one socket connection, client or server side.
+type sockConn struct {
+	c       *net.UnixConn
+	rr      *rightsReader
+	br      *bufio.Reader
+	info    PeerInfo
+	name    string
+	maxSize int
+	server  bool // accepted by a listener: greets the peer on activation
+	// kind is the error kind of the end of the connection: ErrInterrupted
+	// for a client of a named service (it can redial), else ErrInvalid.
+	kind error
+
+	wmu sync.Mutex // serializes frames
+
+	pmu     sync.Mutex
+	pending map[uint64]func(Dict, error)
+	dead    *Error // why the connection ended; set once, under pmu
+	nextID  atomic.Uint64
+
+	ev      events
+	onEnd   func(*Error) // called once when the connection ends
+	closing atomic.Bool
+	done    chan struct{} // closed when the reader has exited
+}
+
+func newSockConn(c *net.UnixConn, name string, cfg *Config, server bool, kind error) *sockConn {
+	rr := newRightsReader(c)
+	return &sockConn{
+		c:       c,
+		rr:      rr,
+		br:      bufio.NewReaderSize(rr, readBufferSize),
+		info:    peerCred(c),
+		name:    name,
+		maxSize: cfg.maxSize(),
+		server:  server,
+		kind:    kind,
+		pending: map[uint64]func(Dict, error){},
+		done:    make(chan struct{}),
+	}
+}
+
+func (s *sockConn) describe() string { return s.name }
+func (s *sockConn) peer() PeerInfo   { return s.info }
+
+func (s *sockConn) activate(ev events) {
+	s.ev = ev
+	if s.server {
+		if err := s.writeControl(flagHello, nil); err != nil {
+			// The reader will see the failure too and end the connection.
+			_ = err
+		}
+	}
+	go s.readLoop()
+}
+
+func (s *sockConn) send(out *outgoing) error {
+	if err := s.deadErr(); err != nil {
+		out.free()
+		return err
+	}
+	return s.writeFrame(flagData, 0, out)
+}
+
+func (s *sockConn) request(out *outgoing, done func(Dict, error)) error {
+	id := s.nextID.Add(1)
+	s.pmu.Lock()
+	if s.dead != nil {
+		err := s.dead
+		s.pmu.Unlock()
+		out.free()
+		return err
+	}
+	s.pending[id] = done
+	s.pmu.Unlock()
+	if err := s.writeFrame(flagData|flagWantsReply, id, out); err != nil {
+		s.pmu.Lock()
+		_, still := s.pending[id]
+		delete(s.pending, id)
+		s.pmu.Unlock()
+		if still {
+			return err
+		}
+		// The reader ended the connection meanwhile and completed done.
+	}
+	return nil
+}
+
+func (s *sockConn) cancel() {
+	s.closing.Store(true)
+	s.c.Close()
+	<-s.done
+}
+
+func (s *sockConn) deadErr() error {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	if s.dead != nil {
+		return s.dead
+	}
+	return nil
+}
+
+// writeFrame sends out as one frame and frees it.
+func (s *sockConn) writeFrame(flags uint32, id uint64, out *outgoing) error {
+	defer out.free()
+	var err error
+	if out.att.count() == 0 {
+		frame := out.frame(frameHeaderSize)
+		putFrameHeader(frame, frameHeader{flags: flags, bodyLen: uint64(len(out.payload)), id: id})
+		s.wmu.Lock()
+		_, err = s.c.Write(frame)
+		s.wmu.Unlock()
+	} else {
+		paths := make([]string, len(out.att.endpoints))
+		for i, ep := range out.att.endpoints {
+			se, ok := ep.impl.(sockEndpoint)
+			if !ok {
+				return &Error{Kind: ErrInvalid, Op: "send", Service: s.name, Description: "endpoint " + ep.String() + " belongs to another backend"}
+			}
+			paths[i] = se.path
+		}
+		frame := appendAttachmentTable(make([]byte, frameHeaderSize, frameHeaderSize+64+len(out.payload)), len(out.att.files), paths)
+		frame = append(frame, out.payload...)
+		putFrameHeader(frame, frameHeader{flags: flags | flagAttachments, bodyLen: uint64(len(frame) - frameHeaderSize), id: id})
+		s.wmu.Lock()
+		if len(out.att.files) > 0 {
+			err = writeWithFiles(s.c, frame, out.att.files)
+		} else {
+			_, err = s.c.Write(frame)
+		}
+		s.wmu.Unlock()
+		if errors.Is(err, errors.ErrUnsupported) {
+			return err
+		}
+	}
+	if err != nil {
+		if d := s.deadErr(); d != nil {
+			return d
+		}
+		return &Error{Kind: s.kind, Op: "send", Service: s.name, Retryable: s.kind == ErrInterrupted, PID: s.info.PID, Err: err}
+	}
+	return nil
+}
+
+func (s *sockConn) writeControl(flags uint32, body []byte) error {
+	frame := make([]byte, frameHeaderSize, frameHeaderSize+len(body))
+	frame = append(frame, body...)
+	putFrameHeader(frame, frameHeader{flags: flags, bodyLen: uint64(len(body))})
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	_, err := s.c.Write(frame)
+	return err
+}
+
+// awaitHello waits, before activation, for the listener to accept or
+// reject this client.
+func (s *sockConn) awaitHello(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { s.c.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if d, ok := ctx.Deadline(); ok {
+		s.c.SetReadDeadline(d)
+	}
+	defer s.c.SetReadDeadline(time.Time{})
+	hdr := make([]byte, frameHeaderSize)
+	if _, err := io.ReadFull(s.br, hdr); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &Error{Kind: ErrInvalid, Op: "dial", Service: s.name, Description: "the listener closed the connection before accepting it", Err: err}
+	}
+	h, err := parseFrameHeader(hdr, 4096)
+	if err != nil {
+		return &Error{Kind: ErrInvalid, Op: "dial", Service: s.name, Description: "not a goxpc listener", Err: err}
+	}
+	body := make([]byte, h.bodyLen)
+	if _, err := io.ReadFull(s.br, body); err != nil {
+		return &Error{Kind: ErrInvalid, Op: "dial", Service: s.name, Err: err}
+	}
+	switch {
+	case h.flags&flagRejected != 0:
+		return &Error{Kind: ErrPeerRequirement, Op: "dial", Service: s.name, PID: s.info.PID,
+			Description: "the listener rejected this process: " + string(body)}
+	case h.flags&flagHello != 0:
+		return nil
+	}
+	return &Error{Kind: ErrInvalid, Op: "dial", Service: s.name, Description: fmt.Sprintf("unexpected first frame (flags %#x)", h.flags)}
+}
+
+func (s *sockConn) readLoop() {
+	err := s.readFrames()
+	s.pmu.Lock()
+	s.dead = err
+	pend := s.pending
+	s.pending = nil
+	s.pmu.Unlock()
+	s.c.Close()
+	s.rr.closeAll()
+	for _, done := range pend {
+		done(nil, err)
+	}
+	close(s.done)
+	if s.onEnd != nil {
+		s.onEnd(err)
+	}
+}
+
+// maxBody is the largest frame body accepted: a maximal message plus a
+// maximal attachment table.
+func (s *sockConn) maxBody() int {
+	return s.maxSize + 8 + maxAttachments*(8+maxEndpointPath)
+}
+
+// readFrames reads until the connection fails and says why.
+func (s *sockConn) readFrames() *Error {
+	hdr := make([]byte, frameHeaderSize)
+	var body []byte
+	for {
+		if _, err := io.ReadFull(s.br, hdr); err != nil {
+			return s.lost(err)
+		}
+		h, err := parseFrameHeader(hdr, s.maxBody())
+		if err != nil {
+			return s.malformed(err)
+		}
+		if uint64(cap(body)) < h.bodyLen {
+			body = make([]byte, h.bodyLen)
+		}
+		body = body[:h.bodyLen]
+		if _, err := io.ReadFull(s.br, body); err != nil {
+			return s.lost(err)
+		}
+		switch {
+		case h.flags&flagTermination != 0:
+			s.ev.connError(&Error{Kind: ErrTerminationImminent, Service: s.name, PID: s.info.PID,
+				Description: "the peer is shutting down; finish and reconnect later"})
+		case h.flags&(flagHello|flagRejected) != 0:
+			return s.malformed(errors.New("handshake frame after the handshake"))
+		case h.flags&flagReply != 0:
+			if err := s.reply(h, body); err != nil {
+				return s.malformed(err)
+			}
+		default:
+			d, err := s.decode(h, body)
+			if err != nil {
+				return s.malformed(err)
+			}
+			in := &incoming{body: d}
+			if h.flags&flagWantsReply != 0 {
+				in.reply = sockReplier{s, h.id}
+			}
+			s.ev.deliver(in)
+		}
+		if cap(body) > 1<<20 {
+			body = nil // do not pin a large buffer for the connection's life
+		}
+	}
+}
+
+func (s *sockConn) reply(h frameHeader, body []byte) error {
+	d, err := s.decode(h, body)
+	if err != nil {
+		return err
+	}
+	s.pmu.Lock()
+	done := s.pending[h.id]
+	delete(s.pending, h.id)
+	s.pmu.Unlock()
+	if done == nil {
+		closeFiles(d)
+		return fmt.Errorf("reply to unknown message id %d", h.id)
+	}
+	done(d, nil)
+	return nil
+}
+
+func (s *sockConn) decode(h frameHeader, body []byte) (Dict, error) {
+	payload := body
+	var att attachments
+	if h.flags&flagAttachments != 0 {
+		nfds, paths, rest, err := parseAttachmentTable(body)
+		if err != nil {
+			return nil, err
+		}
+		if att.files, err = s.rr.takeFiles(nfds); err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			att.endpoints = append(att.endpoints, &Endpoint{impl: sockEndpoint{path: p}})
+		}
+		payload = rest
+	}
+	if len(payload) > s.maxSize {
+		att.closeFiles()
+		return nil, fmt.Errorf("%w: %d byte message exceeds the %d byte limit", ErrTooLarge, len(payload), s.maxSize)
+	}
+	return decodeMessage(payload, &att)
+}
+
+func (s *sockConn) lost(err error) *Error {
+	if s.closing.Load() {
+		return &Error{Kind: ErrClosed, Service: s.name}
+	}
+	desc := "the peer closed the connection or exited"
+	if s.kind == ErrInterrupted {
+		desc += "; the next message reconnects"
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil
+	}
+	return &Error{Kind: s.kind, Service: s.name, PID: s.info.PID, Retryable: s.kind == ErrInterrupted, Description: desc, Err: err}
+}
+
+func (s *sockConn) malformed(err error) *Error {
+	if s.closing.Load() {
+		return &Error{Kind: ErrClosed, Service: s.name}
+	}
+	return &Error{Kind: ErrInvalid, Service: s.name, PID: s.info.PID,
+		Description: "the peer sent a malformed frame; connection dropped", Err: err}
+}
+
+// sockReplier answers one request.
+type sockReplier struct {
+	s  *sockConn
+	id uint64
+}
+
+func (r sockReplier) sendReply(out *outgoing) error { return r.s.writeFrame(flagReply, r.id, out) }
+
+// discard sends nothing: the peer's request fails when the connection ends.
+func (r sockReplier) discard() {}
+
+// clientConn is a dialed connection. For a named service it reconnects on
+// demand after an interruption, as libxpc relaunches a launchd service.
+type clientConn struct {
+	name   string
+	redial func(context.Context) (*sockConn, error) // nil for endpoints
+
+	mu        sync.Mutex
+	cur       *sockConn
+	info      PeerInfo
+	ev        events
+	cancelled bool
+}
+
+func (cc *clientConn) describe() string { return cc.name }
+
+func (cc *clientConn) peer() PeerInfo {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.info
+}
+
+func (cc *clientConn) activate(ev events) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.ev = ev
+	cc.attach(cc.cur)
+}
+
+// attach wires sc to this connection; cc.mu is held.
+func (cc *clientConn) attach(sc *sockConn) {
+	cc.cur, cc.info = sc, sc.info
+	sc.onEnd = func(err *Error) {
+		cc.mu.Lock()
+		if cc.cur == sc {
+			cc.cur = nil
+		}
+		cancelled := cc.cancelled
+		cc.mu.Unlock()
+		if !cancelled {
+			cc.ev.connError(err)
+		}
+	}
+	sc.activate(cc.ev)
+}
+
+// get returns the live socket connection, reconnecting if allowed.
+func (cc *clientConn) get() (*sockConn, error) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.cancelled {
+		return nil, &Error{Kind: ErrClosed, Service: cc.name}
+	}
+	if cc.cur != nil {
+		return cc.cur, nil
+	}
+	if cc.redial == nil {
+		return nil, &Error{Kind: ErrInvalid, Service: cc.name, Description: "the listener went away; dial its endpoint again if it is back"}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sc, err := cc.redial(ctx)
+	if err != nil {
+		return nil, &Error{Kind: ErrInterrupted, Op: "reconnect", Service: cc.name, Retryable: true,
+			Description: "the service is not running right now", Err: err}
+	}
+	cc.attach(sc)
+	return sc, nil
+}
+
+func (cc *clientConn) send(out *outgoing) error {
+	sc, err := cc.get()
+	if err != nil {
+		out.free()
+		return err
+	}
+	return sc.send(out)
+}
+
+func (cc *clientConn) request(out *outgoing, done func(Dict, error)) error {
+	sc, err := cc.get()
+	if err != nil {
+		out.free()
+		return err
+	}
+	return sc.request(out, done)
+}
+
+func (cc *clientConn) cancel() {
+	cc.mu.Lock()
+	cc.cancelled = true
+	sc := cc.cur
+	cc.cur = nil
+	cc.mu.Unlock()
+	if sc != nil {
+		sc.cancel()
+	}
+}
+
+func unsupportedRequirement(cfg *Config) error {
+	if cfg.requirement == "" {
+		return nil
+	}
+	return fmt.Errorf("xpc: code-signing requirements are checked by libxpc on macOS only; on %s use Config.PeerCheck (for example RequireUID): %w", runtime.GOOS, errors.ErrUnsupported)
+}
+
+// connectSock dials path and completes the handshake.
+func connectSock(ctx context.Context, path, name string, cfg *Config, kind error) (*sockConn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &Error{Kind: ErrInvalid, Op: "dial", Service: name,
+			Description: fmt.Sprintf("no listener at %s: is the service running, and do both sides agree on Privileged and SocketDir (or %s)?", path, envSocketDir), Err: err}
+	}
+	sc := newSockConn(c.(*net.UnixConn), name, cfg, false, kind)
+	if cfg.PeerCheck != nil {
+		if err := cfg.PeerCheck(sc.info); err != nil {
+			c.Close()
+			return nil, &Error{Kind: ErrPeerRequirement, Op: "dial", Service: name, PID: sc.info.PID, Description: "the service failed PeerCheck", Err: err}
+		}
+	}
+	if err := sc.awaitHello(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return sc, nil
+}
+
+func dialService(ctx context.Context, name string, cfg *Config) (transport, error) {
+	if err := unsupportedRequirement(cfg); err != nil {
+		return nil, err
+	}
+	path, err := SocketPath(name, cfg.Privileged, cfg.SocketDir)
+	if err != nil {
+		return nil, err
+	}
+	redial := func(ctx context.Context) (*sockConn, error) {
+		return connectSock(ctx, path, name, cfg, ErrInterrupted)
+	}
+	sc, err := redial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &clientConn{name: name, redial: redial, cur: sc, info: sc.info}, nil
+}
+
+func dialEndpoint(ctx context.Context, ep *Endpoint, cfg *Config) (transport, error) {
+	if err := unsupportedRequirement(cfg); err != nil {
+		return nil, err
+	}
+	se, ok := ep.impl.(sockEndpoint)
+	if !ok {
+		return nil, &Error{Kind: ErrInvalid, Op: "dial", Service: ep.String(), Description: "endpoint belongs to another backend"}
+	}
+	sc, err := connectSock(ctx, se.path, se.String(), cfg, ErrInvalid)
+	if err != nil {
+		return nil, err
+	}
+	return &clientConn{name: se.String(), cur: sc, info: sc.info}, nil
+}
+
+// sockListener accepts socket connections.
+type sockListener struct {
+	ln      *net.UnixListener
+	path    string
+	tempDir string // removed on close (anonymous listeners)
+	name    string
+	cfg     *Config
+	acc     acceptor
+
+	mu    sync.Mutex
+	conns map[*sockConn]struct{}
+	wg    sync.WaitGroup // accept loop and admissions
+}
+
+func listenService(ctx context.Context, name string, cfg *Config, acc acceptor) (listenerImpl, error) {
+	if err := unsupportedRequirement(cfg); err != nil {
+		return nil, err
+	}
+	path, err := SocketPath(name, cfg.Privileged, cfg.SocketDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureSocketDir(filepath.Dir(path), cfg.Privileged); err != nil {
+		return nil, &Error{Kind: ErrInvalid, Op: "listen", Service: name, Err: err}
+	}
+	ln, err := listenUnix(path)
+	if err != nil && errors.Is(err, errAddrInUse) {
+		// A stale socket (its listener died) is replaced; a live one is an
+		// error that names it.
+		if c, derr := net.DialTimeout("unix", path, time.Second); derr == nil {
+			c.Close()
+			return nil, &Error{Kind: ErrAddrInUse, Op: "listen", Service: name,
+				Description: fmt.Sprintf("another process is listening on %s; stop it or choose another name or SocketDir", path)}
+		}
+		os.Remove(path)
+		ln, err = listenUnix(path)
+	}
+	if err != nil {
+		return nil, &Error{Kind: ErrInvalid, Op: "listen", Service: name, Err: err}
+	}
+	if cfg.Privileged {
+		// Anyone may connect; PeerCheck decides who is served.
+		os.Chmod(path, 0o666)
+	}
+	return startListener(ln, path, "", name, cfg, acc), nil
+}
+
+func listenAnonymous(ctx context.Context, cfg *Config, acc acceptor) (listenerImpl, error) {
+	if err := unsupportedRequirement(cfg); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "goxpc-anon-")
+	if err != nil {
+		return nil, &Error{Kind: ErrInvalid, Op: "listen", Err: err}
+	}
+	path := filepath.Join(dir, "ep.sock")
+	ln, err := listenUnix(path)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, &Error{Kind: ErrInvalid, Op: "listen", Service: path, Err: err}
+	}
+	return startListener(ln, path, dir, "anonymous:"+path, cfg, acc), nil
+}
+
+var errAddrInUse = errors.New("address in use")
+
+func listenUnix(path string) (*net.UnixListener, error) {
+	if max := maxSocketPath(); len(path) > max {
+		return nil, fmt.Errorf("socket path %s is %d bytes, longer than the system's %d: choose a shorter SocketDir", path, len(path), max)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return nil, errAddrInUse
+	}
+	return net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+}
+
+func maxSocketPath() int {
+	switch runtime.GOOS {
+	case "linux", "windows":
+		return 107
+	}
+	return 103
+}
+
+func startListener(ln *net.UnixListener, path, tempDir, name string, cfg *Config, acc acceptor) *sockListener {
+	l := &sockListener{ln: ln, path: path, tempDir: tempDir, name: name, cfg: cfg, acc: acc, conns: map[*sockConn]struct{}{}}
+	l.wg.Add(1)
+	go l.acceptLoop()
+	return l
+}
+
+func (l *sockListener) describe() string { return l.name }
+
+func (l *sockListener) endpoint() (*Endpoint, error) {
+	return &Endpoint{impl: sockEndpoint{path: l.path}}, nil
+}
+
+func (l *sockListener) acceptLoop() {
+	defer l.wg.Done()
+	for {
+		c, err := l.ln.AcceptUnix()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			l.cfg.logger().Warn("xpc: accept failed", "listener", l.name, "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		l.wg.Add(1)
+		go l.admit(c)
+	}
+}
+
+// admit runs the peer checks and the Accept hook, then activates the peer.
+func (l *sockListener) admit(c *net.UnixConn) {
+	defer l.wg.Done()
+	sc := newSockConn(c, l.name, l.cfg, true, ErrInvalid)
+	ev, err := l.acc.accept(sc)
+	if err != nil {
+		sc.writeControl(flagRejected, []byte(err.Error()))
+		c.Close()
+		return
+	}
+	l.mu.Lock()
+	l.conns[sc] = struct{}{}
+	l.mu.Unlock()
+	sc.onEnd = func(err *Error) {
+		l.mu.Lock()
+		delete(l.conns, sc)
+		l.mu.Unlock()
+		ev.connError(err)
+	}
+	sc.activate(ev)
+}
+
+func (l *sockListener) terminationImminent() {
+	l.mu.Lock()
+	conns := make([]*sockConn, 0, len(l.conns))
+	for sc := range l.conns {
+		conns = append(conns, sc)
+	}
+	l.mu.Unlock()
+	for _, sc := range conns {
+		sc.writeControl(flagTermination, nil)
+	}
+}
+
+func (l *sockListener) close() error {
+	err := l.ln.Close()
+	l.wg.Wait()
+	if l.tempDir != "" {
+		os.RemoveAll(l.tempDir)
+	}
+	return err
+}

@@ -1,0 +1,336 @@
+package xpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+)
+
+// Conn is one XPC connection: a client's connection to a service, or a
+// listener's connection to one peer. It is safe for concurrent use.
+//
+// Incoming messages are handled one at a time, in order, on a goroutine of
+// the Conn (as libxpc does on a connection's queue); different connections
+// are handled concurrently.
+type Conn struct {
+	t       transport
+	cfg     *Config
+	handler Handler
+	l       *Listener // nil for dialed connections
+
+	ctx    context.Context // cancelled when the connection ends; passed to handlers
+	cancel context.CancelFunc
+
+	queue   chan *incoming // to the handler goroutine
+	stopped chan struct{}  // closed when the handler goroutine exits
+
+	closeOnce sync.Once
+	mu        sync.Mutex
+	err       error // final error, set once
+	closed    atomic.Bool
+	handling  atomic.Bool // a handler is running
+}
+
+// idle reports whether no message is queued or being handled.
+func (c *Conn) idle() bool { return len(c.queue) == 0 && !c.handling.Load() }
+
+func newConn(cfg *Config, h Handler, l *Listener) *Conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Conn{
+		cfg:     cfg,
+		handler: h,
+		l:       l,
+		ctx:     ctx,
+		cancel:  cancel,
+		queue:   make(chan *incoming, 64),
+		stopped: make(chan struct{}),
+	}
+	return c
+}
+
+// start activates the transport once the Conn is fully wired.
+func (c *Conn) start(t transport) {
+	c.t = t
+	go c.serve()
+	t.activate(c)
+}
+
+// Dial connects to the Mach service name: on darwin through launchd, so the
+// service must be a bootstrapped launchd job that names it in MachServices;
+// elsewhere through the service's socket.
+//
+// On darwin, as with libxpc, a connection is looked up lazily: a service
+// that does not exist is reported by the first Send or Request (ErrInvalid).
+// The portable backend connects at once and reports it here.
+func (cfg *Config) Dial(ctx context.Context, name string) (*Conn, error) {
+	if why := validServiceName(name); why != "" {
+		return nil, &Error{Kind: ErrInvalid, Op: "dial", Service: name, Description: why}
+	}
+	return cfg.dial(ctx, func(ctx context.Context) (transport, error) { return dialService(ctx, name, cfg) })
+}
+
+// DialEndpoint connects to the anonymous listener that ep names.
+func (cfg *Config) DialEndpoint(ctx context.Context, ep *Endpoint) (*Conn, error) {
+	if ep == nil || ep.impl == nil {
+		return nil, &Error{Kind: ErrInvalid, Op: "dial", Description: "nil endpoint"}
+	}
+	return cfg.dial(ctx, func(ctx context.Context) (transport, error) { return dialEndpoint(ctx, ep, cfg) })
+}
+
+func (cfg *Config) dial(ctx context.Context, open func(context.Context) (transport, error)) (*Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c := newConn(cfg, cfg.Handler, nil)
+	t, err := open(ctx)
+	if err != nil {
+		c.cancel()
+		close(c.stopped)
+		return nil, err
+	}
+	c.start(t)
+	return c, nil
+}
+
+// Send sends a one-way message. It returns once the message is queued for
+// the peer; delivery is not confirmed. ctx bounds the wait when the
+// connection applies back-pressure.
+func (c *Conn) Send(ctx context.Context, body Dict) error {
+	if err := c.usable(ctx, "send"); err != nil {
+		return err
+	}
+	out, err := c.encode(body, "send")
+	if err != nil {
+		return err
+	}
+	return c.mapErr(c.t.send(out))
+}
+
+// Request sends body and waits for the reply, until ctx is done. Every
+// request completes exactly once: with the reply, a connection error
+// (*Error), the handler's error (*RemoteError), or ctx's error. A reply that
+// arrives after ctx is done is discarded.
+func (c *Conn) Request(ctx context.Context, body Dict) (Dict, error) {
+	if err := c.usable(ctx, "request"); err != nil {
+		return nil, err
+	}
+	out, err := c.encode(body, "request")
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan result, 1) // buffered: done never blocks, even if we left
+	if err := c.t.request(out, func(d Dict, err error) { ch <- result{d, err} }); err != nil {
+		return nil, c.mapErr(err)
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, c.mapErr(r.err)
+		}
+		if rerr := replyError(r.body); rerr != nil {
+			return r.body, rerr
+		}
+		return r.body, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type result struct {
+	body Dict
+	err  error
+}
+
+func (c *Conn) usable(ctx context.Context, op string) error {
+	if c.closed.Load() {
+		return &Error{Kind: ErrClosed, Op: op, Service: c.describe()}
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// mapErr reports errors after a local Close as ErrClosed.
+func (c *Conn) mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if c.closed.Load() && !errors.Is(err, ErrClosed) {
+		return &Error{Kind: ErrClosed, Op: "request", Service: c.describe(), Err: err}
+	}
+	return err
+}
+
+func (c *Conn) encode(body Dict, op string) (*outgoing, error) {
+	out, err := encodeOutgoing(body)
+	if err != nil {
+		return nil, err
+	}
+	if max := c.cfg.maxSize(); len(out.payload) > max {
+		out.free()
+		return nil, &Error{Kind: ErrTooLarge, Op: op, Service: c.describe(),
+			Description: fmt.Sprintf("encoded message is %d bytes, limit %d (Config.MaxMessageSize)", len(out.payload), max)}
+	}
+	return out, nil
+}
+
+// Peer describes the process at the other end.
+func (c *Conn) Peer() PeerInfo { return c.t.peer() }
+
+// Listener returns the listener that accepted this connection, or nil for a
+// dialed connection.
+func (c *Conn) Listener() *Listener { return c.l }
+
+// Done is closed when the connection has ended, by Close or by a final error.
+func (c *Conn) Done() <-chan struct{} { return c.ctx.Done() }
+
+// Err returns the error that ended the connection, or nil while it lives.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// String describes the connection for logs.
+func (c *Conn) String() string { return "xpc.Conn(" + c.describe() + ")" }
+
+func (c *Conn) describe() string {
+	if c.t == nil {
+		return "?"
+	}
+	return c.t.describe()
+}
+
+// Close cancels the connection. Requests in flight fail with ErrClosed, the
+// handler finishes the message it is handling, and later messages are
+// dropped. Close is idempotent and may be called from a handler.
+func (c *Conn) Close() error {
+	c.closed.Store(true)
+	c.end(&Error{Kind: ErrClosed, Op: "close", Service: c.describe()})
+	return nil
+}
+
+// end tears the connection down once with err as its final error.
+func (c *Conn) end(err *Error) {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.err = err
+		c.mu.Unlock()
+		c.cancel()
+		if c.t != nil {
+			c.t.cancel()
+		}
+		if c.l != nil {
+			c.l.remove(c)
+		}
+	})
+}
+
+// connError implements events.
+func (c *Conn) connError(err *Error) {
+	final := !errors.Is(err, ErrInterrupted) && !errors.Is(err, ErrTerminationImminent)
+	if final {
+		if c.closed.Load() {
+			return
+		}
+		c.end(err)
+	}
+	if c.cfg.OnError != nil {
+		go c.cfg.OnError(c, err)
+	}
+}
+
+// deliver implements events: it queues in for the handler goroutine,
+// blocking while the queue is full, until the connection ends.
+func (c *Conn) deliver(in *incoming) {
+	select {
+	case c.queue <- in:
+	case <-c.ctx.Done():
+		in.drop()
+	}
+}
+
+// serve runs the handler for each queued message, in order.
+func (c *Conn) serve() {
+	defer close(c.stopped)
+	for {
+		select {
+		case in := <-c.queue:
+			c.handling.Store(true)
+			c.handle(in)
+			c.handling.Store(false)
+		case <-c.ctx.Done():
+			for {
+				select {
+				case in := <-c.queue:
+					in.drop()
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (in *incoming) drop() {
+	if in.reply != nil {
+		in.reply.discard()
+	}
+	if in.raw != nil {
+		in.raw.release()
+	}
+	closeFiles(in.body)
+}
+
+func (c *Conn) handle(in *incoming) {
+	m := &Message{Body: in.body, Conn: c, raw: in.raw}
+	defer func() {
+		if in.raw != nil {
+			in.raw.release()
+		}
+	}()
+	reply, err := c.callHandler(m)
+	if in.reply == nil {
+		if err != nil {
+			c.cfg.logger().Warn("xpc: handler error for one-way message", "conn", c.describe(), "err", err)
+		}
+		return
+	}
+	if err != nil {
+		reply = errorReply(err)
+	} else if reply == nil {
+		reply = Dict{}
+	}
+	out, encErr := c.encode(reply, "reply")
+	if encErr != nil {
+		c.cfg.logger().Warn("xpc: cannot encode reply", "conn", c.describe(), "err", encErr)
+		out, encErr = c.encode(errorReply(&RemoteError{Code: CodeInternal, Message: "reply could not be encoded: " + encErr.Error()}), "reply")
+		if encErr != nil {
+			in.reply.discard()
+			return
+		}
+	}
+	if err := in.reply.sendReply(out); err != nil && !c.closed.Load() {
+		c.cfg.logger().Debug("xpc: reply not sent", "conn", c.describe(), "err", err)
+	}
+}
+
+// callHandler runs the handler, turning a panic into an internal error.
+func (c *Conn) callHandler(m *Message) (reply Dict, err error) {
+	h := c.handler
+	if h == nil {
+		c.cfg.logger().Warn("xpc: message on a connection without a handler", "conn", c.describe())
+		return nil, &RemoteError{Code: CodeUnknownMethod, Message: "this connection has no handler"}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			c.cfg.logger().Error("xpc: handler panic", "conn", c.describe(), "panic", p, "stack", string(debug.Stack()))
+			reply, err = nil, &RemoteError{Code: CodeInternal, Message: "handler failed"}
+		}
+	}()
+	return h.HandleXPC(c.ctx, m)
+}

@@ -1,0 +1,27 @@
+//go:build !darwin
+
+package xpc
+
+import (
+	"errors"
+	"strings"
+)
+
+const backendName = "sockets"
+
+// EndpointToken turns an endpoint into text another process can use.
+func EndpointToken(ep *Endpoint) (string, error) {
+	se, ok := ep.impl.(sockEndpoint)
+	if !ok {
+		return "", errors.New("not a socket endpoint")
+	}
+	return se.path, nil
+}
+
+// EndpointFromToken reverses EndpointToken.
+func EndpointFromToken(tok string) (*Endpoint, error) {
+	if !strings.HasPrefix(tok, "/") && !strings.Contains(tok, `\`) {
+		return nil, errors.New("bad token")
+	}
+	return &Endpoint{impl: sockEndpoint{path: tok}}, nil
+}

@@ -1,0 +1,101 @@
+//go:build unix && !darwin
+
+package xpc
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"syscall"
+)
+
+// rightsReader reads a Unix socket and collects the file descriptors that
+// arrive with the bytes (SCM_RIGHTS), in order.
+type rightsReader struct {
+	c   *net.UnixConn
+	oob []byte
+	fds []*os.File
+	err error // a descriptor-level failure, reported by takeFiles
+}
+
+func newRightsReader(c *net.UnixConn) *rightsReader {
+	return &rightsReader{c: c, oob: make([]byte, syscall.CmsgSpace(maxAttachments*4))}
+}
+
+func (r *rightsReader) Read(p []byte) (int, error) {
+	n, oobn, _, _, err := r.c.ReadMsgUnix(p, r.oob)
+	if oobn > 0 {
+		r.collect(r.oob[:oobn])
+	}
+	if n < 0 {
+		n = 0
+	}
+	return n, err
+}
+
+func (r *rightsReader) collect(oob []byte) {
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		r.err = fmt.Errorf("bad control message: %w", err)
+		return
+	}
+	for _, m := range msgs {
+		fds, err := syscall.ParseUnixRights(&m)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			if len(r.fds) >= maxAttachments {
+				syscall.Close(fd)
+				r.err = fmt.Errorf("peer sent more than %d file descriptors ahead of their messages", maxAttachments)
+				continue
+			}
+			r.fds = append(r.fds, os.NewFile(uintptr(fd), "xpc-fd"))
+		}
+	}
+}
+
+// takeFiles removes the first n collected descriptors.
+func (r *rightsReader) takeFiles(n int) ([]*os.File, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	if n > len(r.fds) {
+		return nil, fmt.Errorf("frame announces %d file descriptors, %d arrived", n, len(r.fds))
+	}
+	out := append([]*os.File(nil), r.fds[:n]...)
+	r.fds = r.fds[n:]
+	return out, nil
+}
+
+// closeAll closes descriptors nobody took.
+func (r *rightsReader) closeAll() {
+	for _, f := range r.fds {
+		f.Close()
+	}
+	r.fds = nil
+}
+
+// writeWithFiles writes frame with the descriptors of files attached to its
+// first byte.
+func writeWithFiles(c *net.UnixConn, frame []byte, files []*os.File) error {
+	fds := make([]int, len(files))
+	for i, f := range files {
+		// SyscallConn, unlike Fd, leaves the file's blocking mode alone.
+		rc, err := f.SyscallConn()
+		if err != nil {
+			return fmt.Errorf("file %s: %w", f.Name(), err)
+		}
+		rc.Control(func(fd uintptr) { fds[i] = int(fd) })
+	}
+	n, _, err := c.WriteMsgUnix(frame, syscall.UnixRights(fds...), nil)
+	runtime.KeepAlive(files) // the descriptors must stay open until sent
+	if err != nil {
+		return err
+	}
+	if n < len(frame) {
+		_, err = c.Write(frame[n:])
+	}
+	return err
+}
