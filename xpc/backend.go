@@ -101,10 +101,10 @@ type listenerImpl interface {
 // The backend entry points, implemented once per backend; these lines make
 // the compiler check their signatures.
 var (
-	_ func(ctx context.Context, name string, cfg *Config) (transport, error)                 = dialService
-	_ func(ctx context.Context, ep *Endpoint, cfg *Config) (transport, error)                = dialEndpoint
+	_ func(ctx context.Context, name string, cfg *Config) (transport, error)                  = dialService
+	_ func(ctx context.Context, ep *Endpoint, cfg *Config) (transport, error)                 = dialEndpoint
 	_ func(ctx context.Context, name string, cfg *Config, acc acceptor) (listenerImpl, error) = listenService
-	_ func(ctx context.Context, cfg *Config, acc acceptor) (listenerImpl, error)             = listenAnonymous
+	_ func(ctx context.Context, cfg *Config, acc acceptor) (listenerImpl, error)              = listenAnonymous
 )
 
 // headroom is how many bytes encodeOutgoing leaves free before the payload,
