@@ -186,7 +186,7 @@ func (s *Signature) verifyPages(cd *CodeDirectory) error {
 	if pageSize == 0 {
 		pageSize = int64(cd.CodeLimit)
 	}
-	buf := make([]byte, min(pageSize, 1<<20))
+	buf := make([]byte, 64<<10)
 	for i := range cd.NCodeSlots {
 		off := int64(i) * pageSize
 		n := min(pageSize, int64(cd.CodeLimit)-off)
