@@ -145,7 +145,7 @@ func (e *encoder) wrap(err error) error {
 	var b strings.Builder
 	for i := len(e.path) - 1; i >= 0; i-- {
 		p := e.path[i]
-		if b.Len() > 0 && p[0] != '[' {
+		if b.Len() > 0 && (p == "" || p[0] != '[') {
 			b.WriteByte('.')
 		}
 		b.WriteString(p)
@@ -525,7 +525,7 @@ func (d *decoder) value(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return append([]byte(nil), b...), nil
+		return append([]byte{}, b...), nil
 	case tagString:
 		n, err := d.u32()
 		if err != nil {

@@ -58,6 +58,9 @@ func putFrameHeader(b []byte, h frameHeader) {
 
 // parseFrameHeader checks a header against the receiver's limit.
 func parseFrameHeader(b []byte, maxBody int) (frameHeader, error) {
+	if len(b) < frameHeaderSize {
+		return frameHeader{}, &DecodeError{Offset: len(b), Reason: "truncated frame header"}
+	}
 	if m := binary.LittleEndian.Uint32(b[0:]); m != wrapperMagic {
 		return frameHeader{}, &DecodeError{Reason: fmt.Sprintf("bad frame magic %#x", m)}
 	}

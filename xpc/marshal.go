@@ -70,7 +70,7 @@ var (
 func pathString(path []string) string {
 	var b strings.Builder
 	for _, p := range path {
-		if b.Len() > 0 && p[0] != '[' {
+		if b.Len() > 0 && (p == "" || p[0] != '[') {
 			b.WriteByte('.')
 		}
 		b.WriteString(p)
