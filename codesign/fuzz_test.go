@@ -2,6 +2,8 @@ package codesign
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,6 +39,19 @@ func FuzzOpen(f *testing.F) {
 		f.Add(data[:8192])
 	}
 	f.Add([]byte{0xca, 0xfe, 0xba, 0xbf, 0, 0, 0, 1})
+	// Small seeds the fuzzer can mutate quickly: a minimal Mach-O holding
+	// only LC_CODE_SIGNATURE and a real signature, thin and fat.
+	var thins [][]byte
+	for _, s := range fuzzSeedSignatures(f) {
+		sig, err := readFull(s.slice, int64(s.SignatureOffset), int64(s.SignatureSize))
+		if err != nil {
+			f.Fatal(err)
+		}
+		thin := tinyMachO(s.CPU, sig)
+		thins = append(thins, thin)
+		f.Add(thin)
+	}
+	f.Add(tinyFat(thins[0], thins[1]))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cf, err := NewFile(bytes.NewReader(data))
 		if err != nil {
@@ -122,4 +137,77 @@ func FuzzDEREntitlements(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = DecodeDEREntitlements(data)
 	})
+}
+
+// tinyMachO returns a 64-bit little-endian Mach-O executable header with a
+// single LC_CODE_SIGNATURE load command pointing at sig, which follows it.
+func tinyMachO(cpu uint32, sig []byte) []byte {
+	le := binary.LittleEndian
+	b := make([]byte, 64, 64+len(sig))
+	le.PutUint32(b[0:], 0xfeedfacf)
+	le.PutUint32(b[4:], cpu)
+	le.PutUint32(b[12:], 2)  // MH_EXECUTE
+	le.PutUint32(b[16:], 1)  // ncmds
+	le.PutUint32(b[20:], 16) // sizeofcmds
+	le.PutUint32(b[32:], lcCodeSig)
+	le.PutUint32(b[36:], 16)
+	le.PutUint32(b[40:], 64)
+	le.PutUint32(b[44:], uint32(len(sig)))
+	return append(b, sig...)
+}
+
+// tinyFat wraps thin Mach-O files in a 32-bit fat header.
+func tinyFat(slices ...[]byte) []byte {
+	be := binary.BigEndian
+	hdr := make([]byte, 8+20*len(slices))
+	be.PutUint32(hdr, fatMagic32)
+	be.PutUint32(hdr[4:], uint32(len(slices)))
+	off := (len(hdr) + 4095) &^ 4095
+	out := make([]byte, off)
+	for i, s := range slices {
+		e := hdr[8+20*i:]
+		be.PutUint32(e, binary.LittleEndian.Uint32(s[4:]))
+		be.PutUint32(e[8:], uint32(len(out)))
+		be.PutUint32(e[12:], uint32(len(s)))
+		be.PutUint32(e[16:], 12)
+		out = append(out, s...)
+		out = append(out, make([]byte, (len(out)+4095)&^4095-len(out))...)
+	}
+	copy(out, hdr)
+	return out
+}
+
+func TestTinySeedsParse(t *testing.T) {
+	// The fuzz seeds must reach the signature parser, or FuzzOpen only
+	// exercises header errors.
+	cf, err := Open(filepath.Join("..", "testdata", "codesign", "hello-arm64-signed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cf.Close()
+	s := cf.Signatures[0]
+	sig, err := readFull(s.slice, int64(s.SignatureOffset), int64(s.SignatureSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	thin := tinyMachO(s.CPU, sig)
+	for i, data := range [][]byte{thin, tinyFat(thin, thin)} {
+		f, err := NewFile(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Signatures[0].CodeDirectories[0].Identifier; got != "com.example.hello" {
+			t.Fatalf("identifier %q", got)
+		}
+		// The code hashes cannot match: page 0 is now the tiny header. In
+		// the fat file the slice is shorter than the code limit.
+		var hm *HashMismatchError
+		err = f.Verify()
+		if i == 0 && (!errors.As(err, &hm) || hm.Page != 0) {
+			t.Fatalf("Verify = %v, want page 0 mismatch", err)
+		}
+		if i == 1 && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("Verify = %v, want ErrMalformed", err)
+		}
+	}
 }

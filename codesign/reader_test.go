@@ -11,6 +11,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -117,6 +118,8 @@ func TestGoLinkerSigned(t *testing.T) {
 	assert.Equal(t, "Mach-O thin (arm64)", info.Format)
 	assert.Len(t, info.CDHash, 20)
 	assert.Nil(t, info.Entitlements)
+	// No requirement set: the implied designated requirement of ad-hoc code.
+	assert.Equal(t, `cdhash H"`+hex.EncodeToString(info.CDHash)+`"`, info.DesignatedRequirement)
 
 	require.NoError(t, f.Verify())
 }
@@ -161,8 +164,19 @@ func TestQuillSigned(t *testing.T) {
 	require.NotNil(t, s.Requirements)
 	assert.Equal(t, uint32(0xfade0c01), binary.BigEndian.Uint32(s.Requirements))
 	assert.NotNil(t, s.CodeDirectory().SpecialSlotHash(codesign.SlotRequirements))
+	// quill's explicit designated requirement, as decoded by package
+	// codesign/requirement, agrees with blacktop/go-macho's reading up to
+	// quoting, grouping and spacing.
+	facts := loadReaderFacts(t).Files["hello-arm64-signed"][0]
+	assert.Equal(t, normalizeRequirement(facts.Requirement), normalizeRequirement(info.DesignatedRequirement))
+	assert.Contains(t, info.DesignatedRequirement, `identifier "com.example.hello"`)
 
 	require.NoError(t, f.Verify())
+}
+
+func normalizeRequirement(r string) string {
+	r = strings.NewReplacer(`"`, "", "(", "", ")", "").Replace(r)
+	return strings.Join(strings.Fields(r), " ")
 }
 
 func hasExtension(c *x509.Certificate, oid asn1.ObjectIdentifier) bool {
