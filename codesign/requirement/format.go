@@ -201,9 +201,7 @@ func (p *printer) match(m Match) {
 }
 
 func (p *printer) timestamp(secs int64) {
-	const maxSecs = 253402300799 - appleEpoch // 9999-12-31T23:59:59Z
-	const minSecs = -62135596800 - appleEpoch // 0000-01-01T00:00:00Z
-	if secs > maxSecs || secs < minSecs {
+	if !printableTime(secs) {
 		fmt.Fprintf(p, "<timestamp %d out of range>", secs)
 		return
 	}
@@ -301,3 +299,11 @@ func (p *printer) data(s string, dotOK, hexOK bool) {
 func quotable(s string) bool {
 	return !strings.ContainsAny(s, "\\\x00") && isValidUTF8(s)
 }
+
+// Timestamps print as four-digit years, 0000 through 9999.
+var (
+	minTimeSecs = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).Unix() - appleEpoch
+	maxTimeSecs = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix() - appleEpoch
+)
+
+func printableTime(secs int64) bool { return secs >= minTimeSecs && secs <= maxTimeSecs }

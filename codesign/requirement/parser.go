@@ -583,5 +583,9 @@ func parseGeneralizedTime(s string) (int64, error) {
 	if err != nil {
 		return 0, bad
 	}
-	return t.Unix() - appleEpoch, nil
+	secs := t.Unix() - appleEpoch
+	if !printableTime(secs) {
+		return 0, errors.New("timestamp outside years 0000-9999 (UTC)")
+	}
+	return secs, nil
 }

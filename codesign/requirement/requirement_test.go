@@ -202,7 +202,7 @@ func TestLimits(t *testing.T) {
 	assert.ErrorIs(t, err, rq.ErrTooLarge)
 }
 
-func blobOf(t *testing.T, words ...uint32) []byte {
+func blobOf(t testing.TB, words ...uint32) []byte {
 	t.Helper()
 	b := binary.BigEndian.AppendUint32(nil, rq.MagicRequirement)
 	b = binary.BigEndian.AppendUint32(b, uint32(12+4*len(words)))
