@@ -277,16 +277,6 @@ func staticCodeForPath(path string) (C.SecStaticCodeRef, error) {
 	return secStaticCodeCreateWithPath(path)
 }
 
-// hashTypeNames maps kSecCodeInfoDigestAlgorithm values
-// (kSecCodeSignatureHash* in <Security/CSCommon.h>) to Info.HashType.
-var hashTypeNames = map[int64]string{
-	1: "sha1",
-	2: "sha256",
-	3: "sha256Truncated", // as HashType.String names it
-	4: "sha384",
-	5: "sha512",
-}
-
 // codeInfo describes the signature of code (a SecStaticCode, or a SecCode
 // whose static code is then examined).
 func codeInfo(code C.SecStaticCodeRef) (*Info, error) {
@@ -311,7 +301,8 @@ func codeInfo(code C.SecStaticCodeRef) (*Info, error) {
 	info.TeamID, _ = dictString(dict, C.kSecCodeInfoTeamIdentifier)
 	info.CDHash, _ = dictData(dict, C.kSecCodeInfoUnique)
 	if alg, ok := dictNumber(dict, C.kSecCodeInfoDigestAlgorithm); ok {
-		info.HashType = hashTypeNames[alg]
+		// kSecCodeSignatureHash* and CS_HASHTYPE_* share their values.
+		info.HashType = HashType(alg).String()
 	}
 	if flags, ok := dictNumber(dict, C.kSecCodeInfoFlags); ok {
 		info.Flags = CodeFlags(uint32(flags))
@@ -374,24 +365,19 @@ func entitlements(dict C.CFDictionaryRef) (map[string]any, error) {
 // certificate describes one certificate of a signing chain.
 func certificate(cert C.SecCertificateRef) Certificate {
 	der := secCertificateCopyData(cert)
-	s1 := sha1.Sum(der)
-	s256 := sha256.Sum256(der)
-	c := Certificate{SHA1: s1[:], SHA256: s256[:], Raw: der}
 	if x, err := x509.ParseCertificate(der); err == nil {
-		c.Subject = x.Subject.String()
-		c.CommonName = x.Subject.CommonName
-		if len(x.Subject.OrganizationalUnit) > 0 {
-			c.OrganizationalUnit = x.Subject.OrganizationalUnit[0]
-		}
-		if len(x.Subject.Organization) > 0 {
-			c.Organization = x.Subject.Organization[0]
-		}
-	} else {
-		// crypto/x509 rejects some certificates the system accepts (for
-		// example negative serial numbers); keep what Security can tell.
-		c.CommonName = secCertificateCopySubjectSummary(cert)
+		return certInfo(x)
 	}
-	return c
+	// crypto/x509 rejects some certificates the system accepts (for example
+	// negative serial numbers); keep what Security can tell.
+	s1 := sha1.Sum(der) //nolint:gosec // certificate hashes as requirements compare them
+	s256 := sha256.Sum256(der)
+	return Certificate{
+		CommonName: secCertificateCopySubjectSummary(cert),
+		SHA1:       s1[:],
+		SHA256:     s256[:],
+		Raw:        der,
+	}
 }
 
 // compileRequirement compiles requirement text, or returns 0 for "".

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -76,6 +77,41 @@ func TestInfoForPathTestBinary(t *testing.T) {
 	assert.Empty(t, info.TeamID)
 	assert.True(t, info.SigningTime.IsZero(), "ad-hoc code has no CMS signing time")
 	assert.Contains(t, info.DesignatedRequirement, "cdhash")
+}
+
+// Security.framework and the pure-Go reader must agree where their fields
+// overlap (on the Mach-O testdata the reader's tests use).
+func TestInfoForPathMatchesPureGoReader(t *testing.T) {
+	type overlap struct {
+		Identifier, TeamID, HashType, Format string
+		CDHash                               []byte
+		Flags                                CodeFlags
+		Entitlements                         map[string]any
+		LeafSubject                          string
+	}
+	project := func(i *Info) overlap {
+		o := overlap{i.Identifier, i.TeamID, i.HashType, i.Format, i.CDHash, i.Flags, i.Entitlements, ""}
+		if len(i.Certificates) > 0 {
+			o.LeafSubject = i.Certificates[0].Subject
+		}
+		return o
+	}
+	for _, name := range []string{"hello-arm64-linker", "hello-arm64-signed"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("..", "testdata", "codesign", name)
+			sec, err := InfoForPath(path)
+			require.NoError(t, err)
+			f, err := Open(path)
+			require.NoError(t, err)
+			defer f.Close()
+			pure := f.Info("")
+			require.NotNil(t, pure)
+			assert.Empty(t, cmp.Diff(project(pure), project(sec)), "pure-Go (-) vs Security.framework (+)")
+			abs, err := filepath.Abs(path)
+			require.NoError(t, err)
+			assert.Equal(t, abs, sec.MainExecutable)
+		})
+	}
 }
 
 func TestInfoForPathErrors(t *testing.T) {

@@ -23,11 +23,39 @@ const (
 	whyProcess   = "needs Security.framework on macOS (built with cgo) to examine running code"
 )
 
-// InfoForPath describes the code signature of the file or bundle at path.
-// This build has no Security.framework, so it returns an error wrapping
-// errors.ErrUnsupported; use the pure-Go signature reader instead.
+// InfoForPath describes the code signature of the Mach-O file at path.
+// Without Security.framework it reads the signature with the pure-Go reader
+// (Open): Mach-O files only, not bundles, and the slice matching GOARCH if
+// the file has one, else the first. Unsigned code yields an error matching
+// ErrNotSigned; a missing file one matching fs.ErrNotExist.
+//
+// As on macOS, the Info says what the signature claims and nothing is
+// validated: use (*File).Verify and package codesign/requirement to check.
 func InfoForPath(path string) (*Info, error) {
-	return nil, unsupported("InfoForPath("+path+")", whyFramework+"; use the pure-Go signature reader in this package")
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info := f.Info(nativeArch())
+	if info == nil {
+		info = f.Info("")
+	}
+	if info == nil {
+		return nil, fmt.Errorf("codesign: %s: no architectures: %w", path, ErrNotSigned)
+	}
+	return info, nil
+}
+
+// nativeArch names GOARCH the way Mach-O slices are named.
+func nativeArch() string {
+	switch runtime.GOARCH {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "arm64"
+	}
+	return ""
 }
 
 // InfoForPID describes the code signature of a running process. Only macOS
