@@ -73,22 +73,42 @@ func testHash(ht codesign.HashType, data []byte) []byte {
 // holding the given CodeDirectories (the first in slot 0, the others as
 // alternates), XML and DER entitlements.
 func resign(t *testing.T, data []byte, cds []testCD) []byte {
+	return resignWith(t, data, resignOptions{cds: cds})
+}
+
+type resignOptions struct {
+	cds []testCD
+	// external holds bundle files whose hashes go in special slots 1
+	// (Info.plist) and 3 (CodeResources).
+	external map[int][]byte
+	// cms, if set, returns the CMS blob payload for the CodeDirectory
+	// blobs (slot 0 first); else the signature is ad hoc.
+	cms func(cds [][]byte) []byte
+}
+
+func resignWith(t *testing.T, data []byte, o resignOptions) []byte {
 	t.Helper()
 	lc := findLoadCommand(t, data, 0x1d)
 	codeLimit := binary.LittleEndian.Uint32(data[lc+8:])
 	code := bytes.Clone(data[:codeLimit])
-	// The header is hashed too, so its datasize must be final first: the
-	// size does not depend on hash values, so build once to learn it.
-	sb := buildSuperBlob(code, codeLimit, cds)
-	binary.LittleEndian.PutUint32(code[lc+12:], uint32(len(sb)))
-	return append(code, buildSuperBlob(code, codeLimit, cds)...)
+	// The header is hashed too, so its datasize must be final first; like
+	// codesign, reserve room (a CMS signature's size varies) and pad.
+	sb := buildSuperBlob(code, codeLimit, o)
+	size := len(sb) + 256
+	binary.LittleEndian.PutUint32(code[lc+12:], uint32(size))
+	sb = buildSuperBlob(code, codeLimit, o)
+	require.LessOrEqual(t, len(sb), size)
+	return append(append(code, sb...), make([]byte, size-len(sb))...)
 }
 
-func buildSuperBlob(code []byte, codeLimit uint32, cds []testCD) []byte {
-
+func buildSuperBlob(code []byte, codeLimit uint32, o resignOptions) []byte {
+	cds := o.cds
 	entXML := blob(0xfade7171, []byte(`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>com.apple.security.get-task-allow</key><true/></dict></plist>`))
 	entDER := blob(0xfade7172, testDEREntitlements())
 	special := map[int][]byte{5: entXML, 7: entDER}
+	for slot, b := range o.external {
+		special[slot] = b
+	}
 	const nSpecial = 7
 
 	var cdBlobs [][]byte
@@ -135,7 +155,11 @@ func buildSuperBlob(code []byte, codeLimit uint32, cds []testCD) []byte {
 	for i, cd := range cdBlobs[1:] {
 		entries = append(entries, entry{0x1000 + uint32(i), cd})
 	}
-	entries = append(entries, entry{0x10000, blob(0xfade0b01, nil)}) // empty CMS: ad hoc
+	var cmsDER []byte // empty: ad hoc
+	if o.cms != nil {
+		cmsDER = o.cms(cdBlobs)
+	}
+	entries = append(entries, entry{0x10000, blob(0xfade0b01, cmsDER)})
 	off := 12 + 8*len(entries)
 	var index, body []byte
 	for _, e := range entries {

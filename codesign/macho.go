@@ -88,7 +88,12 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	cf, err := NewFile(f)
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	cf, err := NewFile(io.NewSectionReader(f, 0, st.Size()))
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -132,7 +137,10 @@ const (
 
 // NewFile parses the signatures of the Mach-O file (thin or universal) that
 // r reads. It fails with ErrUnsupportedFormat for other files and with
-// ErrNotSigned when a slice has no LC_CODE_SIGNATURE.
+// ErrNotSigned when a slice has no LC_CODE_SIGNATURE. If r has a
+// Size() int64 method (bytes.Reader, io.SectionReader), offsets are also
+// checked against the size up front; otherwise reads past the end fail
+// when they happen.
 func NewFile(r io.ReaderAt) (*File, error) {
 	var hdr [8]byte
 	if _, err := r.ReadAt(hdr[:], 0); err != nil {
@@ -142,7 +150,11 @@ func NewFile(r io.ReaderAt) (*File, error) {
 	case fatMagic32, fatMagic64:
 		return newFatFile(r, magic == fatMagic64, binary.BigEndian.Uint32(hdr[4:]))
 	}
-	sig, err := newSlice(r, 0, -1)
+	size := int64(-1)
+	if sz, ok := r.(interface{ Size() int64 }); ok {
+		size = sz.Size()
+	}
+	sig, err := newSlice(r, 0, size)
 	if err != nil {
 		return nil, err
 	}
@@ -192,12 +204,13 @@ func newFatFile(r io.ReaderAt, is64 bool, n uint32) (*File, error) {
 // part of the subtype proper.
 const cpuSubtypeMask = 0xff000000
 
-// newSlice parses the thin Mach-O at off; size < 0 means "to the end".
+// newSlice parses the thin Mach-O at off; size < 0 means unknown.
 func newSlice(r io.ReaderAt, off, size int64) (*Signature, error) {
+	readSize := size
 	if size < 0 {
-		size = 1<<63 - 1 - off
+		readSize = 1<<63 - 1 - off
 	}
-	sr := io.NewSectionReader(r, off, size)
+	sr := io.NewSectionReader(r, off, readSize)
 	m, err := safeMachoNewFile(sr)
 	if err != nil {
 		var fe *macho.FormatError
@@ -233,7 +246,7 @@ func newSlice(r io.ReaderAt, off, size int64) (*Signature, error) {
 	if s.SignatureSize > MaxSignatureSize {
 		return nil, &FormatError{Arch: s.Arch, Offset: off, Msg: fmt.Sprintf("signature size %d over the limit of %d", s.SignatureSize, MaxSignatureSize)}
 	}
-	if int64(s.SignatureOffset)+int64(s.SignatureSize) > size {
+	if size >= 0 && int64(s.SignatureOffset)+int64(s.SignatureSize) > size {
 		return nil, &FormatError{Arch: s.Arch, Offset: off, Msg: "LC_CODE_SIGNATURE points past the end of the slice"}
 	}
 	data, err := readFull(sr, int64(s.SignatureOffset), int64(s.SignatureSize))

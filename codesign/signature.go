@@ -15,7 +15,8 @@ type Signature struct {
 	Arch string
 	// CPU and CPUSubtype are the Mach-O header's cpu type and subtype.
 	CPU, CPUSubtype uint32
-	// Offset and Size locate the slice in the file (Offset 0 for thin files).
+	// Offset and Size locate the slice in the file (Offset 0 for thin
+	// files). Size is -1 when NewFile could not learn the file's size.
 	Offset, Size int64
 	// SignatureOffset and SignatureSize are LC_CODE_SIGNATURE's dataoff and
 	// datasize, relative to the slice.
@@ -69,9 +70,9 @@ func (s *Signature) CodeDirectory() *CodeDirectory {
 func (s *Signature) Adhoc() bool { return len(s.CMS) == 0 }
 
 // Info describes the signature with the fields the darwin Security.framework
-// path also fills. DesignatedRequirement is set only when package
-// codesign/requirement can decode the internal requirements; Format and
-// MainExecutable are set by (*File).Info.
+// path also fills. Format names this slice as thin and MainExecutable is
+// empty: (*File).Info fills both for the file. DesignatedRequirement is
+// explained in designated.go: explicit, or implied for ad-hoc code.
 func (s *Signature) Info() *Info {
 	cd := s.CodeDirectory()
 	info := &Info{

@@ -140,7 +140,6 @@ func (s *Signature) verifySpecialSlots(cd *CodeDirectory, opts *VerifyOptions) e
 	for _, b := range s.Blobs {
 		blobs[b.Slot] = b.Data
 	}
-	external := map[Slot][]byte{SlotInfoPlist: opts.InfoPlist, SlotResourceDir: opts.CodeResources}
 	check := func(slot Slot, data []byte, present bool) error {
 		want := cd.SpecialSlotHash(slot)
 		if want == nil || isZero(want) {
@@ -164,11 +163,16 @@ func (s *Signature) verifySpecialSlots(cd *CodeDirectory, opts *VerifyOptions) e
 			return err
 		}
 	}
-	for slot, data := range external {
-		if data == nil {
-			continue // not given: not checked
+	// Bundle files are checked only when given. The application-specific
+	// slot (4) holds a hash of data outside the signature and is not checked.
+	for _, ext := range []struct {
+		slot Slot
+		data []byte
+	}{{SlotInfoPlist, opts.InfoPlist}, {SlotResourceDir, opts.CodeResources}} {
+		if ext.data == nil {
+			continue
 		}
-		if err := check(slot, data, true); err != nil {
+		if err := check(ext.slot, ext.data, true); err != nil {
 			return err
 		}
 	}
@@ -179,7 +183,7 @@ func (s *Signature) verifyPages(cd *CodeDirectory) error {
 	if cd.ScatterOffset != 0 {
 		return fmt.Errorf("codesign: %s: %s uses a scatter vector: %w", s.Arch, cd.Slot, ErrUnsupportedFormat)
 	}
-	if cd.CodeLimit > uint64(s.Size) {
+	if s.Size >= 0 && cd.CodeLimit > uint64(s.Size) {
 		return &FormatError{Arch: s.Arch, Offset: -1, Msg: fmt.Sprintf("%s code limit %d is past the slice's end", cd.Slot, cd.CodeLimit)}
 	}
 	pageSize := int64(cd.PageSize)

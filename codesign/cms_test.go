@@ -1,0 +1,190 @@
+package codesign_test
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha1" //nolint:gosec
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/smallstep/pkcs7"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"howett.net/plist"
+
+	"github.com/goxpc/goxpc/codesign"
+)
+
+// Apple's cdhash attributes in the CMS signer info (see cms.go).
+var (
+	testOIDCDHashes  = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 9, 1}
+	testOIDCDHashes2 = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 9, 2}
+	testOIDSHA256    = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+)
+
+type testSigner struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+func newTestSigner(t *testing.T) testSigner {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7),
+		Subject:      pkix.Name{CommonName: "Test Signer", OrganizationalUnit: []string{"TEAM000001"}},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return testSigner{cert, key}
+}
+
+// cms signs the slot-0 CodeDirectory as codesign does (detached, SHA-256),
+// adding the cdhash attributes that attrs returns.
+func (s testSigner) cms(t *testing.T, attrs func(cds [][]byte) []pkcs7.Attribute) func([][]byte) []byte {
+	return func(cds [][]byte) []byte {
+		sd, err := pkcs7.NewSignedData(cds[0])
+		require.NoError(t, err)
+		sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
+		var extra []pkcs7.Attribute
+		if attrs != nil {
+			extra = attrs(cds)
+		}
+		require.NoError(t, sd.AddSigner(s.cert, s.key, pkcs7.SignerInfoConfig{ExtraSignedAttributes: extra}))
+		sd.Detach()
+		der, err := sd.Finish()
+		require.NoError(t, err)
+		return der
+	}
+}
+
+// cdHashesPlist is the value of Apple's CDHashes attribute: a plist
+// {cdhashes: [<20-byte cdhash> ...]} in CodeDirectory order.
+func cdHashesPlist(t *testing.T, hashes [][]byte) []byte {
+	b, err := plist.Marshal(map[string]any{"cdhashes": hashes}, plist.XMLFormat)
+	require.NoError(t, err)
+	return b
+}
+
+func truncatedCDHash(cd []byte, sha1CD bool) []byte {
+	if sha1CD {
+		h := sha1.Sum(cd) //nolint:gosec
+		return h[:20]
+	}
+	h := sha256.Sum256(cd)
+	return h[:20]
+}
+
+func TestCMSWithCDHashesAttribute(t *testing.T) {
+	signer := newTestSigner(t)
+	base := readTestdata(t, "hello-arm64-linker")
+	twoCDs := []testCD{{hashType: codesign.HashSHA1, corruptPage: -1}, {hashType: codesign.HashSHA256, corruptPage: -1}}
+
+	verify := func(attrs func(cds [][]byte) []pkcs7.Attribute) error {
+		data := resignWith(t, base, resignOptions{cds: twoCDs, cms: signer.cms(t, attrs)})
+		f, err := codesign.NewFile(bytes.NewReader(data))
+		require.NoError(t, err)
+		s := f.Signatures[0]
+		require.False(t, s.Adhoc())
+		require.Len(t, s.Certificates, 1)
+		assert.Equal(t, "TEAM000001", s.Info().Certificates[0].OrganizationalUnit)
+		return f.Verify()
+	}
+
+	t.Run("CDHashes plist names both", func(t *testing.T) {
+		err := verify(func(cds [][]byte) []pkcs7.Attribute {
+			return []pkcs7.Attribute{{Type: testOIDCDHashes, Value: cdHashesPlist(t, [][]byte{
+				truncatedCDHash(cds[0], true), truncatedCDHash(cds[1], false)})}}
+		})
+		require.NoError(t, err)
+	})
+	t.Run("CDHashes plist names the wrong alternate", func(t *testing.T) {
+		err := verify(func(cds [][]byte) []pkcs7.Attribute {
+			return []pkcs7.Attribute{{Type: testOIDCDHashes, Value: cdHashesPlist(t, [][]byte{
+				truncatedCDHash(cds[0], true), make([]byte, 20)})}}
+		})
+		var ce *codesign.CMSError
+		require.ErrorAs(t, err, &ce)
+		assert.Contains(t, ce.Reason, "alternate CodeDirectory 0")
+	})
+	t.Run("CDHashes plist names one of two", func(t *testing.T) {
+		err := verify(func(cds [][]byte) []pkcs7.Attribute {
+			return []pkcs7.Attribute{{Type: testOIDCDHashes, Value: cdHashesPlist(t, [][]byte{truncatedCDHash(cds[0], true)})}}
+		})
+		require.ErrorIs(t, err, codesign.ErrSignatureInvalid)
+	})
+	t.Run("no attribute covers the alternate", func(t *testing.T) {
+		err := verify(nil)
+		var ce *codesign.CMSError
+		require.ErrorAs(t, err, &ce)
+		assert.Contains(t, ce.Reason, "not covered")
+	})
+	t.Run("CDHashes2 full hashes", func(t *testing.T) {
+		type pair struct {
+			Alg    asn1.ObjectIdentifier
+			Digest []byte
+		}
+		err := verify(func(cds [][]byte) []pkcs7.Attribute {
+			h0 := sha1.Sum(cds[0]) //nolint:gosec
+			h1 := sha256.Sum256(cds[1])
+			return []pkcs7.Attribute{
+				{Type: testOIDCDHashes2, Value: pair{asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}, h0[:]}},
+				{Type: testOIDCDHashes2, Value: pair{testOIDSHA256, h1[:]}},
+			}
+		})
+		require.NoError(t, err)
+		err = verify(func(cds [][]byte) []pkcs7.Attribute {
+			h1 := sha256.Sum256(cds[1])
+			return []pkcs7.Attribute{{Type: testOIDCDHashes2, Value: pair{testOIDSHA256, h1[:]}}}
+		})
+		var ce *codesign.CMSError
+		require.ErrorAs(t, err, &ce)
+		assert.Contains(t, ce.Reason, "CDHashes2")
+	})
+}
+
+func TestBundleSlots(t *testing.T) {
+	infoPlist := []byte(`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>CFBundleIdentifier</key><string>alt.test</string></dict></plist>`)
+	resources := []byte(`<plist version="1.0"><dict><key>files</key><dict/></dict></plist>`)
+	data := resignWith(t, readTestdata(t, "hello-arm64-linker"), resignOptions{
+		cds:      []testCD{{hashType: codesign.HashSHA256, corruptPage: -1}},
+		external: map[int][]byte{1: infoPlist, 3: resources},
+	})
+	f, err := codesign.NewFile(bytes.NewReader(data))
+	require.NoError(t, err)
+
+	// Without the bundle files, their slots are not checked.
+	require.NoError(t, f.Verify())
+	require.NoError(t, f.VerifyWith(codesign.VerifyOptions{InfoPlist: infoPlist, CodeResources: resources}))
+
+	var hm *codesign.HashMismatchError
+	err = f.VerifyWith(codesign.VerifyOptions{InfoPlist: append(bytes.Clone(infoPlist), ' ')})
+	require.ErrorAs(t, err, &hm)
+	assert.Equal(t, codesign.SlotInfoPlist, hm.Slot)
+	assert.Contains(t, err.Error(), "Info.plist")
+
+	err = f.VerifyWith(codesign.VerifyOptions{CodeResources: []byte("changed")})
+	require.ErrorAs(t, err, &hm)
+	assert.Equal(t, codesign.SlotResourceDir, hm.Slot)
+
+	// A file whose signature binds no Info.plist rejects one given to it.
+	plain := openTestdata(t, "hello-arm64-linker")
+	err = plain.VerifyWith(codesign.VerifyOptions{InfoPlist: infoPlist})
+	require.ErrorAs(t, err, &hm)
+	assert.Nil(t, hm.Want)
+	assert.Contains(t, err.Error(), "not sealed")
+}
