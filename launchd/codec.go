@@ -66,6 +66,9 @@ func Unmarshal(data []byte, v any) (err error) {
 	if !looksLikeXMLOrBinary(data) {
 		return ErrFormat
 	}
+	if err := checkStructure(data); err != nil {
+		return err
+	}
 	format, err := plist.Unmarshal(data, v)
 	if err != nil {
 		return fmt.Errorf("launchd: decode plist: %w", err)
