@@ -42,6 +42,9 @@ func Marshal(v any) (Dict, error) {
 		}
 		rv = rv.Elem()
 	}
+	if !rv.IsValid() {
+		return nil, &EncodeError{Reason: "Marshal of nil"}
+	}
 	if k := rv.Kind(); k != reflect.Struct && !(k == reflect.Map && rv.Type().Key().Kind() == reflect.String) {
 		return nil, &EncodeError{Reason: fmt.Sprintf("Marshal needs a struct or a map with string keys, not %s", rv.Type())}
 	}
@@ -176,7 +179,7 @@ func marshalValue(rv reflect.Value, path []string) (any, error) {
 
 func isEmpty(v reflect.Value) bool {
 	switch v.Kind() {
-	case reflect.Slice, reflect.Map, reflect.String, reflect.Array:
+	case reflect.Slice, reflect.Map, reflect.String:
 		return v.Len() == 0
 	}
 	return v.IsZero()
@@ -198,18 +201,22 @@ func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
 }
 
 // fieldByIndexAlloc is fieldByIndex for decoding: nil embedded pointers are
-// allocated.
-func fieldByIndexAlloc(v reflect.Value, index []int) reflect.Value {
+// allocated. ok is false when one of them is nil and unexported, so cannot
+// be set (reflect would panic).
+func fieldByIndexAlloc(v reflect.Value, index []int) (_ reflect.Value, ok bool) {
 	for i, x := range index {
 		if i > 0 && v.Kind() == reflect.Pointer {
 			if v.IsNil() {
+				if !v.CanSet() {
+					return reflect.Value{}, false
+				}
 				v.Set(reflect.New(v.Type().Elem()))
 			}
 			v = v.Elem()
 		}
 		v = v.Field(x)
 	}
-	return v
+	return v, true
 }
 
 type field struct {
@@ -367,7 +374,7 @@ func unmarshalValue(val any, rv reflect.Value, path []string) error {
 			return mismatch()
 		}
 		if rv.OverflowInt(n) {
-			return &UnmarshalTypeError{Value: "int64 " + strconv.FormatInt(n, 10), Type: t, Path: rootPath(path)}
+			return &UnmarshalTypeError{Value: fmt.Sprintf("%s %v", typeName(val), val), Type: t, Path: rootPath(path)}
 		}
 		rv.SetInt(n)
 		return nil
@@ -385,7 +392,7 @@ func unmarshalValue(val any, rv reflect.Value, path []string) error {
 			return mismatch()
 		}
 		if rv.OverflowUint(n) {
-			return &UnmarshalTypeError{Value: "uint64 " + strconv.FormatUint(n, 10), Type: t, Path: rootPath(path)}
+			return &UnmarshalTypeError{Value: fmt.Sprintf("%s %v", typeName(val), val), Type: t, Path: rootPath(path)}
 		}
 		rv.SetUint(n)
 		return nil
@@ -472,7 +479,11 @@ func unmarshalValue(val any, rv reflect.Value, path []string) error {
 			if !ok {
 				continue
 			}
-			if err := unmarshalValue(e, fieldByIndexAlloc(rv, f.index), append(path, f.name)); err != nil {
+			fv, ok := fieldByIndexAlloc(rv, f.index)
+			if !ok {
+				return fmt.Errorf("xpc: cannot unmarshal into %s: it is promoted through a nil pointer to an unexported embedded struct", pathString(append(path, f.name)))
+			}
+			if err := unmarshalValue(e, fv, append(path, f.name)); err != nil {
 				return err
 			}
 		}
