@@ -64,8 +64,8 @@ func (l *Listener) accept(t transport) (events, error) {
 	info := t.peer()
 	if l.cfg.PeerCheck != nil {
 		if err := l.cfg.PeerCheck(info); err != nil {
-			l.cfg.logger().Warn("xpc: peer rejected by PeerCheck", "listener", l.describe(), "pid", info.PID, "uid", info.UID, "err", err)
-			return nil, &Error{Kind: ErrPeerRequirement, Op: "accept", Service: l.describe(), PID: info.PID, Description: "peer check failed", Err: err}
+			l.cfg.logger().Warn("xpc: peer rejected by PeerCheck", "listener", t.describe(), "pid", info.PID, "uid", info.UID, "err", err)
+			return nil, &Error{Kind: ErrPeerRequirement, Op: "accept", Service: t.describe(), PID: info.PID, Description: "peer check failed", Err: err}
 		}
 	}
 	c := newConn(l.cfg, l.cfg.Handler, l)
@@ -73,10 +73,10 @@ func (l *Listener) accept(t transport) (events, error) {
 	if l.cfg.Accept != nil {
 		h, err := l.cfg.Accept(c)
 		if err != nil {
-			l.cfg.logger().Warn("xpc: peer rejected by Accept", "listener", l.describe(), "pid", info.PID, "uid", info.UID, "err", err)
+			l.cfg.logger().Warn("xpc: peer rejected by Accept", "listener", t.describe(), "pid", info.PID, "uid", info.UID, "err", err)
 			c.cancel()
 			close(c.stopped)
-			return nil, &Error{Kind: ErrPeerRequirement, Op: "accept", Service: l.describe(), PID: info.PID, Description: "rejected by Accept", Err: err}
+			return nil, &Error{Kind: ErrPeerRequirement, Op: "accept", Service: t.describe(), PID: info.PID, Description: "rejected by Accept", Err: err}
 		}
 		if h != nil {
 			c.handler = h
@@ -87,7 +87,7 @@ func (l *Listener) accept(t transport) (events, error) {
 		l.mu.Unlock()
 		c.cancel()
 		close(c.stopped)
-		return nil, &Error{Kind: ErrClosed, Op: "accept", Service: l.describe()}
+		return nil, &Error{Kind: ErrClosed, Op: "accept", Service: t.describe()}
 	}
 	l.peers[c] = struct{}{}
 	l.mu.Unlock()
