@@ -1,0 +1,226 @@
+//go:build !darwin
+
+package xpc_test
+
+// Tests of what only the socket backend has: socket paths, stale sockets,
+// raw frames, reconnecting after an interruption, termination notices.
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/goxpc/goxpc/xpc"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSocketPath(t *testing.T) {
+	p, err := xpc.SocketPath("com.example.svc", false, "/some/dir")
+	require.NoError(t, err)
+	assert.Equal(t, "/some/dir/com.example.svc.sock", p)
+
+	t.Setenv("GOXPC_SOCKET_DIR", "/from/env")
+	p, err = xpc.SocketPath("com.example.svc", true, "")
+	require.NoError(t, err)
+	assert.Equal(t, "/from/env/com.example.svc.sock", p)
+
+	t.Setenv("GOXPC_SOCKET_DIR", "")
+	p, err = xpc.SocketPath("com.example.svc", true, "")
+	require.NoError(t, err)
+	assert.Equal(t, "/run/goxpc/com.example.svc.sock", p)
+
+	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1234")
+	p, err = xpc.SocketPath("com.example.svc", false, "")
+	require.NoError(t, err)
+	assert.Equal(t, "/run/user/1234/goxpc/com.example.svc.sock", p)
+
+	_, err = xpc.SocketPath("../escape", false, "")
+	require.ErrorIs(t, err, xpc.ErrInvalid)
+}
+
+func TestNamedServiceListenDial(t *testing.T) {
+	dir := t.TempDir()
+	cfg := &xpc.Config{SocketDir: dir, Handler: echo}
+	l, err := cfg.Listen(testCtx(t), "com.example.named")
+	require.NoError(t, err)
+	defer l.Close()
+	fi, err := os.Stat(filepath.Join(dir, "com.example.named.sock"))
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeSocket, fi.Mode().Type())
+
+	c, err := (&xpc.Config{SocketDir: dir}).Dial(testCtx(t), "com.example.named")
+	require.NoError(t, err)
+	defer c.Close()
+	r, err := c.Request(testCtx(t), xpc.Dict{"a": "b"})
+	require.NoError(t, err)
+	assert.Equal(t, "b", r["a"])
+
+	// A second listener on a live name is refused, naming the path.
+	_, err = cfg.Listen(testCtx(t), "com.example.named")
+	require.ErrorIs(t, err, xpc.ErrAddrInUse)
+	assert.Contains(t, err.Error(), filepath.Join(dir, "com.example.named.sock"))
+
+	// The environment variable points both sides at a directory.
+	t.Setenv("GOXPC_SOCKET_DIR", dir)
+	c2, err := xpc.Dial(testCtx(t), "com.example.named")
+	require.NoError(t, err)
+	c2.Close()
+}
+
+func TestStaleSocketIsReplaced(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "com.example.stale.sock")
+	// A socket file nobody listens on, as a crashed server leaves behind.
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	require.NoError(t, err)
+	ln.SetUnlinkOnClose(false)
+	ln.Close()
+	_, err = os.Stat(path)
+	require.NoError(t, err, "stale socket file should exist")
+
+	l, err := (&xpc.Config{SocketDir: dir, Handler: echo}).Listen(testCtx(t), "com.example.stale")
+	require.NoError(t, err)
+	defer l.Close()
+	c, err := (&xpc.Config{SocketDir: dir}).Dial(testCtx(t), "com.example.stale")
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Request(testCtx(t), xpc.Dict{})
+	require.NoError(t, err)
+}
+
+func TestUnsafeSocketDirIsRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "open")
+	require.NoError(t, os.Mkdir(dir, 0o777))
+	require.NoError(t, os.Chmod(dir, 0o777))
+	_, err := (&xpc.Config{SocketDir: dir, Handler: echo}).Listen(testCtx(t), "com.example.unsafe")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "writable by others")
+}
+
+func TestInterruptedNamedServiceReconnects(t *testing.T) {
+	dir := t.TempDir()
+	cfg := &xpc.Config{SocketDir: dir, Handler: echo}
+	l, err := cfg.Listen(testCtx(t), "com.example.restart")
+	require.NoError(t, err)
+
+	interrupted := make(chan error, 4)
+	c, err := (&xpc.Config{SocketDir: dir, OnError: func(c *xpc.Conn, err error) { interrupted <- err }}).Dial(testCtx(t), "com.example.restart")
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Request(testCtx(t), xpc.Dict{})
+	require.NoError(t, err)
+
+	require.NoError(t, l.Close())
+	select {
+	case err := <-interrupted:
+		require.ErrorIs(t, err, xpc.ErrInterrupted)
+		var xe *xpc.Error
+		require.ErrorAs(t, err, &xe)
+		assert.True(t, xe.Retryable)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no interruption reported")
+	}
+	assert.NoError(t, c.Err(), "an interruption does not end a named connection")
+
+	// While the service is down, requests fail as interrupted (retryable).
+	_, err = c.Request(testCtx(t), xpc.Dict{})
+	require.ErrorIs(t, err, xpc.ErrInterrupted)
+
+	// When it is back, the same Conn works again.
+	l2, err := cfg.Listen(testCtx(t), "com.example.restart")
+	require.NoError(t, err)
+	defer l2.Close()
+	r, err := c.Request(testCtx(t), xpc.Dict{"back": true})
+	require.NoError(t, err)
+	assert.Equal(t, true, r["back"])
+}
+
+func TestShutdownSendsTerminationImminent(t *testing.T) {
+	l, ep := serve(t, nil)
+	notices := make(chan error, 4)
+	c := dial(t, ep, &xpc.Config{OnError: func(c *xpc.Conn, err error) { notices <- err }})
+	_, err := c.Request(testCtx(t), xpc.Dict{})
+	require.NoError(t, err)
+	require.NoError(t, l.Shutdown(testCtx(t)))
+	var sawTermination bool
+	timeout := time.After(5 * time.Second)
+	for !sawTermination {
+		select {
+		case err := <-notices:
+			sawTermination = errors.Is(err, xpc.ErrTerminationImminent)
+		case <-timeout:
+			t.Fatal("no termination notice")
+		}
+	}
+}
+
+// rawFrame builds a frame header for a body.
+func rawFrame(flags uint32, id uint64, body []byte) []byte {
+	b := make([]byte, 24, 24+len(body))
+	binary.LittleEndian.PutUint32(b[0:], 0x29b00b92)
+	binary.LittleEndian.PutUint32(b[4:], flags|1)
+	binary.LittleEndian.PutUint64(b[8:], uint64(len(body)))
+	binary.LittleEndian.PutUint64(b[16:], id)
+	return append(b, body...)
+}
+
+func TestMalformedFramesDropOnlyThatConnection(t *testing.T) {
+	_, ep := serve(t, &xpc.Config{Handler: echo, MaxMessageSize: 1 << 16, Logger: discardLogger()})
+	path, err := xpc.EndpointToken(ep)
+	require.NoError(t, err)
+	good := dial(t, ep, nil)
+
+	valid, err := xpc.Encode(xpc.Dict{"k": "v"})
+	require.NoError(t, err)
+	cases := map[string][]byte{
+		"garbage":        []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+		"bad magic body": rawFrame(0x100, 0, []byte{1, 2, 3, 4, 5, 6, 7, 8}),
+		"unknown flags":  rawFrame(0x80000000, 0, valid),
+		"too large":      rawFrame(0x100, 0, make([]byte, 2<<20)),
+		"truncated body": rawFrame(0x100, 0, valid)[:30],
+		"lying table":    rawFrame(0x100|0x01000000, 0, append([]byte{9, 0, 0, 0, 0, 0, 0, 0}, valid...)),
+		"stray reply":    rawFrame(0x100|0x20000, 99, valid),
+		"second hello":   rawFrame(0x400000, 0, nil),
+	}
+	for name, frame := range cases {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.Dial("unix", path)
+			require.NoError(t, err)
+			defer conn.Close()
+			// Read the listener's hello first.
+			hello := make([]byte, 24)
+			_, err = io.ReadFull(conn, hello)
+			require.NoError(t, err)
+			conn.Write(frame)
+			if name == "truncated body" {
+				conn.(*net.UnixConn).CloseWrite()
+			}
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, err = io.Copy(io.Discard, conn)
+			if !errors.Is(err, syscall.ECONNRESET) { // closed with our bytes unread
+				require.NoError(t, err, "the server must close a connection that sent a malformed frame")
+			}
+
+			r, err := good.Request(testCtx(t), xpc.Dict{"still": name})
+			require.NoError(t, err, "other connections keep working")
+			assert.Equal(t, name, r["still"])
+		})
+	}
+}
+
+func TestRequirementUnsupportedHere(t *testing.T) {
+	var cfg xpc.Config
+	require.NoError(t, cfg.SetPeerRequirement(`anchor apple`))
+	_, err := cfg.Dial(context.Background(), "com.example.any")
+	require.ErrorIs(t, err, errors.ErrUnsupported)
+	assert.True(t, strings.Contains(err.Error(), "macOS"), err.Error())
+}
