@@ -55,13 +55,11 @@ func (s *Signature) parseCMS() (err error) {
 			if _, err := asn1.Unmarshal(a.Value.Bytes, &raw); err != nil {
 				return fmt.Errorf("CDHashes attribute: %w", err)
 			}
-			var pl struct {
-				CDHashes [][]byte `plist:"cdhashes"`
+			hashes, err := decodeCDHashesPlist(raw)
+			if err != nil {
+				return err
 			}
-			if _, err := plist.Unmarshal(raw, &pl); err != nil {
-				return fmt.Errorf("CDHashes plist: %w", err)
-			}
-			s.CMSCDHashes = pl.CDHashes
+			s.CMSCDHashes = hashes
 		case a.Type.Equal(oidAppleCDHashes2):
 			rest := a.Value.Bytes
 			for len(rest) > 0 {
@@ -77,6 +75,37 @@ func (s *Signature) parseCMS() (err error) {
 		}
 	}
 	return nil
+}
+
+// decodeCDHashesPlist decodes the CDHashes attribute's plist,
+// {cdhashes: [data...]}, guarding against a panic in the plist decoder.
+func decodeCDHashesPlist(raw []byte) (hashes [][]byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			hashes, err = nil, fmt.Errorf("CDHashes plist: decoder panicked: %v", p)
+		}
+	}()
+	var pl struct {
+		CDHashes [][]byte `plist:"cdhashes"`
+	}
+	if _, err := plist.Unmarshal(raw, &pl); err != nil {
+		return nil, fmt.Errorf("CDHashes plist: %w", err)
+	}
+	if pl.CDHashes == nil {
+		return nil, errors.New("CDHashes plist has no cdhashes array")
+	}
+	return pl.CDHashes, nil
+}
+
+// safePKCS7Verify runs the library's verification, turning a panic on
+// hostile input into an error.
+func safePKCS7Verify(p7 *pkcs7.PKCS7) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("pkcs7 verification panicked: %v", p)
+		}
+	}()
+	return p7.Verify()
 }
 
 // safePKCS7Parse parses a CMS message, turning a panic in the library on
@@ -141,7 +170,7 @@ func (s *Signature) verifyCMS(opts *VerifyOptions) error {
 	base := s.CodeDirectories[0]
 	p7.Content = base.Raw
 	defer func() { p7.Content = nil }()
-	if err := p7.Verify(); err != nil {
+	if err := safePKCS7Verify(p7); err != nil {
 		reason := "signature does not verify"
 		var mdErr *pkcs7.MessageDigestMismatchError
 		if errors.As(err, &mdErr) {

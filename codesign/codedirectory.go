@@ -174,7 +174,7 @@ func (cd *CodeDirectory) CDHash() []byte { return cd.Hash()[:20] }
 // Info.plist, 2 for requirements, ...), or nil when the directory has fewer
 // special slots.
 func (cd *CodeDirectory) SpecialSlotHash(n Slot) []byte {
-	if n == 0 || int(n) > cd.NSpecialSlots {
+	if n == 0 || uint64(n) > uint64(cd.NSpecialSlots) {
 		return nil
 	}
 	size := cd.HashType.Size()
@@ -224,6 +224,10 @@ func FlagString(f CodeFlags) string {
 
 var errCD = errors.New("bad CodeDirectory")
 
+// maxCodeLimit bounds the signed range (1 TiB), keeping offsets far from
+// int64 overflow.
+const maxCodeLimit = 1 << 40
+
 // parseCodeDirectory parses a CodeDirectory blob (magic included). Every
 // offset is checked against the blob.
 func parseCodeDirectory(b []byte) (*CodeDirectory, error) {
@@ -238,13 +242,16 @@ func parseCodeDirectory(b []byte) (*CodeDirectory, error) {
 		Raw:           b,
 		Version:       be.Uint32(b[8:]),
 		Flags:         CodeFlags(be.Uint32(b[12:])),
-		NSpecialSlots: int(be.Uint32(b[24:])),
-		NCodeSlots:    int(be.Uint32(b[28:])),
 		CodeLimit:     uint64(be.Uint32(b[32:])),
 		HashType:      HashType(b[37]),
 		Platform:      b[38],
 	}
 	hashOffset, identOffset := be.Uint32(b[16:]), be.Uint32(b[20:])
+	nSpecial, nCode := be.Uint32(b[24:]), be.Uint32(b[28:])
+	if uint64(nSpecial) > uint64(len(b)) || uint64(nCode) > uint64(len(b)) {
+		return nil, fmt.Errorf("%w: %d special and %d code hashes cannot fit in %d bytes", errCD, nSpecial, nCode, len(b))
+	}
+	cd.NSpecialSlots, cd.NCodeSlots = int(nSpecial), int(nCode)
 	hashSize, pageShift := int(b[36]), b[39]
 	if cd.Version < cdVersionEarliest || cd.Version > cdVersionLatest {
 		return nil, fmt.Errorf("%w: version %#x not supported (%#x–%#x)", ErrUnsupportedFormat, cd.Version, cdVersionEarliest, cdVersionLatest)
@@ -337,10 +344,13 @@ func parseCodeDirectory(b []byte) (*CodeDirectory, error) {
 	// Hash slots: special slots below hashOffset, code slots from it.
 	lo := int64(hashOffset) - int64(cd.NSpecialSlots)*int64(hashSize)
 	hi := int64(hashOffset) + int64(cd.NCodeSlots)*int64(hashSize)
-	if cd.NSpecialSlots > len(b) || cd.NCodeSlots > len(b) || lo < int64(headerEnd) || hi > int64(len(b)) {
+	if lo < int64(headerEnd) || hi > int64(len(b)) {
 		return nil, fmt.Errorf("%w: %d special and %d code hashes at %#x do not fit in %d bytes", errCD, cd.NSpecialSlots, cd.NCodeSlots, hashOffset, len(b))
 	}
 	cd.hashOffset = int(hashOffset)
+	if cd.CodeLimit > maxCodeLimit {
+		return nil, fmt.Errorf("%w: code limit %d", errCD, cd.CodeLimit)
+	}
 	// The page hashes must cover exactly [0, CodeLimit).
 	var pages uint64
 	switch {

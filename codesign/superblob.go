@@ -81,7 +81,12 @@ type Blob struct {
 }
 
 // Payload returns the blob's contents after its 8-byte header.
-func (b Blob) Payload() []byte { return b.Data[8:] }
+func (b Blob) Payload() []byte {
+	if len(b.Data) < 8 {
+		return nil
+	}
+	return b.Data[8:]
+}
 
 // parseSuperBlob reads the embedded signature and fills s.
 func (s *Signature) parseSuperBlob(data []byte) error {
