@@ -239,12 +239,12 @@ func parseCodeDirectory(b []byte) (*CodeDirectory, error) {
 		return nil, fmt.Errorf("%w: magic %#x", errCD, be.Uint32(b))
 	}
 	cd := &CodeDirectory{
-		Raw:           b,
-		Version:       be.Uint32(b[8:]),
-		Flags:         CodeFlags(be.Uint32(b[12:])),
-		CodeLimit:     uint64(be.Uint32(b[32:])),
-		HashType:      HashType(b[37]),
-		Platform:      b[38],
+		Raw:       b,
+		Version:   be.Uint32(b[8:]),
+		Flags:     CodeFlags(be.Uint32(b[12:])),
+		CodeLimit: uint64(be.Uint32(b[32:])),
+		HashType:  HashType(b[37]),
+		Platform:  b[38],
 	}
 	hashOffset, identOffset := be.Uint32(b[16:]), be.Uint32(b[20:])
 	nSpecial, nCode := be.Uint32(b[24:]), be.Uint32(b[28:])
