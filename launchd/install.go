@@ -95,9 +95,6 @@ func (l *Launchctl) Install(ctx context.Context, job *Job, opts InstallOptions) 
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range warnings {
-		l.logger().Warn("launchd job", "label", job.Label, "warning", w)
-	}
 	path, err := opts.plistPath(job.Label)
 	if err != nil {
 		return nil, err
@@ -127,7 +124,7 @@ func (l *Launchctl) Install(ctx context.Context, job *Job, opts InstallOptions) 
 	err = l.reload(ctx, opts.Domain, job.Label, path)
 	if errors.Is(err, ErrNoGUIDomain) {
 		if uid, ok := opts.Domain.UID(); ok && opts.Domain == GUI(uid) {
-			l.logger().Warn("no GUI login: using the user domain", "label", job.Label, "domain", User(uid))
+			l.logger().Info("no GUI login: using the user domain", "label", job.Label, "domain", User(uid))
 			res.Domain = User(uid)
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s has no GUI login session: installed into %s instead", opts.Domain, res.Domain))
 			err = l.reload(ctx, res.Domain, job.Label, path)
@@ -159,7 +156,7 @@ func (l *Launchctl) reload(ctx context.Context, d Domain, label, path string) er
 	}
 	err := l.Bootstrap(ctx, d, path)
 	if errors.Is(err, ErrIO) || errors.Is(err, ErrAlreadyLoaded) {
-		l.logger().Warn("bootstrap failed, retrying once", "label", label, "err", err)
+		l.logger().Info("bootstrap failed, retrying once", "label", label, "err", err)
 		if err := l.bootoutAndWait(ctx, d, label); err != nil {
 			return err
 		}

@@ -208,8 +208,8 @@ var failedCode = regexp.MustCompile(`failed: (\d+):`)
 type Launchctl struct {
 	runner Runner
 
-	// Logger receives one debug record per command and warnings from
-	// Install; nil means slog.Default().
+	// Logger receives a debug record per command and an info record when
+	// Install retries or falls back; nil means slog.Default().
 	Logger *slog.Logger
 	// PollInterval is how often Install and Uninstall ask whether a
 	// booted-out service is gone (default 100ms).
