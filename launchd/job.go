@@ -410,6 +410,10 @@ func isEmpty(v reflect.Value) bool {
 // namedFieldError finds which key of a struct failed to decode, by decoding
 // each field alone, and names it in the error. It runs only after a failure.
 func namedFieldError(t reflect.Type, unmarshal func(any) error, err error) error {
+	var dict map[string]any
+	if unmarshal(&dict) != nil {
+		return fmt.Errorf("want a dictionary: %w", err) // the root is the problem
+	}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, ok := plistTag(f)

@@ -115,6 +115,12 @@ func TestDecodeErrors(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "key KeepAlive")
 	})
+	t.Run("root is not a dictionary", func(t *testing.T) {
+		_, err := launchd.ParseJob([]byte(`<plist version="1.0"><array/></plist>`))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "want a dictionary")
+		assert.NotContains(t, err.Error(), "key Label")
+	})
 	t.Run("text plist", func(t *testing.T) {
 		_, err := launchd.ParseJob([]byte(`{ Label = x; Program = "/bin/true"; }`))
 		assert.ErrorIs(t, err, launchd.ErrFormat)

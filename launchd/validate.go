@@ -57,6 +57,10 @@ func (j *Job) Validate() (warnings []string, err error) {
 		warn("Label %q uses Apple's com.apple. prefix", j.Label)
 	}
 
+	if j.Disabled {
+		warn("Disabled is true: launchd loads the job only after `launchctl enable`, which Launchctl.Install runs")
+	}
+
 	switch {
 	case j.Program == "" && len(j.ProgramArguments) == 0 && j.BundleProgram == "":
 		bad("no Program, ProgramArguments or BundleProgram: launchd has nothing to run")

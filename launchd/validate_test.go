@@ -50,6 +50,7 @@ func TestValidate(t *testing.T) {
 		{"bad ProcessType", func(j *launchd.Job) { j.ProcessType = "Fast" }, "ProcessType", ""},
 		{"odd session type", func(j *launchd.Job) { j.LimitLoadToSessionType = launchd.StringList{"Desktop"} }, "", "LimitLoadToSessionType"},
 		{"negative throttle", func(j *launchd.Job) { j.ThrottleInterval = -1 }, "ThrottleInterval", ""},
+		{"disabled", func(j *launchd.Job) { j.Disabled = true }, "", "launchctl enable"},
 		{"bad env name", func(j *launchd.Job) { j.EnvironmentVariables = map[string]string{"A=B": "c"} }, "EnvironmentVariables", ""},
 	}
 	for _, tt := range tests {
