@@ -2,10 +2,16 @@ package codesign
 
 import (
 	"bytes"
+	"crypto/sha1" //nolint:gosec // RFC 3161 imprints may use SHA-1
+	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"hash"
+	"math/big"
 	"time"
 
 	"github.com/smallstep/pkcs7"
@@ -19,13 +25,31 @@ var (
 	oidAppleCDHashes  = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 9, 1}
 	oidAppleCDHashes2 = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 9, 2}
 	oidSigningTime    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
+	// id-aa-timeStampToken (RFC 3161 appendix A), an unsigned attribute.
+	oidTimeStampToken = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
 )
+
+// tstInfo is the start of an RFC 3161 TSTInfo; later fields are ignored
+// (encoding/asn1 allows trailing elements).
+type tstInfo struct {
+	Version        int
+	Policy         asn1.ObjectIdentifier
+	MessageImprint struct {
+		HashAlgorithm pkix.AlgorithmIdentifier
+		HashedMessage []byte
+	}
+	SerialNumber *big.Int
+	GenTime      time.Time `asn1:"generalized"`
+}
 
 // cmsInfo keeps the parsed CMS message for verification.
 type cmsInfo struct {
 	p7 *pkcs7.PKCS7
 	// cdHashes2 holds the full hashes of the CDHashes2 attribute.
 	cdHashes2 [][]byte
+	// tsToken and tst are the RFC 3161 timestamp token, if any.
+	tsToken *pkcs7.PKCS7
+	tst     *tstInfo
 }
 
 // parseCMS parses s.CMS, filling the certificate chain, signing time and
@@ -43,6 +67,21 @@ func (s *Signature) parseCMS() (err error) {
 	}
 	s.cms = &cmsInfo{p7: p7}
 	s.Certificates = orderChain(p7.GetOnlySigner(), p7.Certificates)
+	for _, a := range p7.Signers[0].UnauthenticatedAttributes {
+		if !a.Type.Equal(oidTimeStampToken) {
+			continue
+		}
+		tok, err := safePKCS7Parse(a.Value.Bytes)
+		if err != nil {
+			return fmt.Errorf("timestamp token: %w", err)
+		}
+		var tst tstInfo
+		if _, err := asn1.Unmarshal(tok.Content, &tst); err != nil {
+			return fmt.Errorf("timestamp token TSTInfo: %w", err)
+		}
+		s.cms.tsToken, s.cms.tst = tok, &tst
+		s.Timestamp = tst.GenTime.UTC()
+	}
 
 	var t time.Time
 	if err := p7.UnmarshalSignedAttribute(oidSigningTime, &t); err == nil {
@@ -178,6 +217,9 @@ func (s *Signature) verifyCMS(opts *VerifyOptions) error {
 		}
 		return &CMSError{Arch: s.Arch, Reason: reason, Err: err}
 	}
+	if err := s.verifyTimestamp(); err != nil {
+		return err
+	}
 	if s.CMSCDHashes != nil {
 		if len(s.CMSCDHashes) != len(s.CodeDirectories) {
 			return &CMSError{Arch: s.Arch, Reason: fmt.Sprintf("CDHashes attribute names %d CodeDirectories, the signature has %d", len(s.CMSCDHashes), len(s.CodeDirectories))}
@@ -206,6 +248,38 @@ func (s *Signature) verifyCMS(opts *VerifyOptions) error {
 		if err := s.verifyChain(opts); err != nil {
 			return &CMSError{Arch: s.Arch, Reason: "certificate chain does not lead to a given root", Err: err}
 		}
+	}
+	return nil
+}
+
+// verifyTimestamp checks that the timestamp token is signed by the
+// certificate it carries and that it stamps this signature: its message
+// imprint is the hash of the signer's signature value. The time-stamping
+// authority's chain is not trusted, only reported.
+func (s *Signature) verifyTimestamp() error {
+	tok, tst := s.cms.tsToken, s.cms.tst
+	if tok == nil {
+		return nil
+	}
+	if err := safePKCS7Verify(tok); err != nil {
+		return &CMSError{Arch: s.Arch, Reason: "timestamp token signature does not verify", Err: err}
+	}
+	var h hash.Hash
+	switch alg := tst.MessageImprint.HashAlgorithm.Algorithm; {
+	case alg.Equal(pkcs7.OIDDigestAlgorithmSHA1):
+		h = sha1.New() //nolint:gosec
+	case alg.Equal(pkcs7.OIDDigestAlgorithmSHA256):
+		h = sha256.New()
+	case alg.Equal(pkcs7.OIDDigestAlgorithmSHA384):
+		h = sha512.New384()
+	case alg.Equal(pkcs7.OIDDigestAlgorithmSHA512):
+		h = sha512.New()
+	default:
+		return &CMSError{Arch: s.Arch, Reason: fmt.Sprintf("timestamp imprint uses unknown hash %v", alg)}
+	}
+	h.Write(s.cms.p7.Signers[0].EncryptedDigest)
+	if !bytes.Equal(h.Sum(nil), tst.MessageImprint.HashedMessage) {
+		return &CMSError{Arch: s.Arch, Reason: "timestamp token does not stamp this signature"}
 	}
 	return nil
 }

@@ -188,3 +188,77 @@ func TestBundleSlots(t *testing.T) {
 	assert.Nil(t, hm.Want)
 	assert.Contains(t, err.Error(), "not sealed")
 }
+
+// tstInfo is the start of an RFC 3161 TSTInfo.
+type testTSTInfo struct {
+	Version        int
+	Policy         asn1.ObjectIdentifier
+	MessageImprint struct {
+		HashAlgorithm pkix.AlgorithmIdentifier
+		HashedMessage []byte
+	}
+	SerialNumber *big.Int
+	GenTime      time.Time `asn1:"generalized"`
+}
+
+// timestampedCMS signs like testSigner.cms and adds an RFC 3161 timestamp
+// token made by tsa over imprint(signature value).
+func timestampedCMS(t *testing.T, signer, tsa testSigner, genTime time.Time, imprint func(sig []byte) []byte) func([][]byte) []byte {
+	return func(cds [][]byte) []byte {
+		sd, err := pkcs7.NewSignedData(cds[0])
+		require.NoError(t, err)
+		sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
+		require.NoError(t, sd.AddSigner(signer.cert, signer.key, pkcs7.SignerInfoConfig{}))
+		sd.Detach()
+		si := &sd.GetSignedData().SignerInfos[0]
+
+		var tst testTSTInfo
+		tst.Version = 1
+		tst.Policy = asn1.ObjectIdentifier{1, 2, 3, 4}
+		tst.MessageImprint.HashAlgorithm.Algorithm = pkcs7.OIDDigestAlgorithmSHA256
+		tst.MessageImprint.HashedMessage = imprint(si.EncryptedDigest)
+		tst.SerialNumber = big.NewInt(99)
+		tst.GenTime = genTime
+		tstDER, err := asn1.Marshal(tst)
+		require.NoError(t, err)
+		tok, err := pkcs7.NewSignedData(tstDER)
+		require.NoError(t, err)
+		tok.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
+		require.NoError(t, tok.AddSigner(tsa.cert, tsa.key, pkcs7.SignerInfoConfig{}))
+		tokDER, err := tok.Finish()
+		require.NoError(t, err)
+		require.NoError(t, si.SetUnauthenticatedAttributes([]pkcs7.Attribute{{
+			Type:  asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14},
+			Value: asn1.RawValue{FullBytes: tokDER},
+		}}))
+		der, err := sd.Finish()
+		require.NoError(t, err)
+		return der
+	}
+}
+
+func TestCMSTimestamp(t *testing.T) {
+	signer, tsa := newTestSigner(t), newTestSigner(t)
+	genTime := time.Date(2026, 11, 22, 1, 2, 3, 0, time.UTC)
+	base := readTestdata(t, "hello-arm64-linker")
+	oneCD := []testCD{{hashType: codesign.HashSHA256, corruptPage: -1}}
+	sha := func(b []byte) []byte { h := sha256.Sum256(b); return h[:] }
+
+	data := resignWith(t, base, resignOptions{cds: oneCD, cms: timestampedCMS(t, signer, tsa, genTime, sha)})
+	f, err := codesign.NewFile(bytes.NewReader(data))
+	require.NoError(t, err)
+	assert.Equal(t, genTime, f.Signatures[0].Timestamp)
+	require.NoError(t, f.Verify())
+
+	// A token that stamps some other signature.
+	other := func(b []byte) []byte { return sha(append(bytes.Clone(b), 0)) }
+	data = resignWith(t, base, resignOptions{cds: oneCD, cms: timestampedCMS(t, signer, tsa, genTime, other)})
+	f, err = codesign.NewFile(bytes.NewReader(data))
+	require.NoError(t, err)
+	var ce *codesign.CMSError
+	require.ErrorAs(t, f.Verify(), &ce)
+	assert.Contains(t, ce.Reason, "does not stamp this signature")
+
+	// quill's signatures carry no timestamp.
+	assert.True(t, openTestdata(t, "hello-arm64-signed").Signatures[0].Timestamp.IsZero())
+}

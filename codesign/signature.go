@@ -43,8 +43,14 @@ type Signature struct {
 	// followed by any other certificates it carries. The chain is reported,
 	// not trusted: see VerifyOptions.Roots.
 	Certificates []*x509.Certificate
-	// SigningTime is the CMS signing-time attribute, zero if absent.
+	// SigningTime is the CMS signing-time attribute, zero if absent. The
+	// signer chose it; Timestamp is the one a third party vouches for.
 	SigningTime time.Time
+	// Timestamp is the genTime of the RFC 3161 timestamp token (unsigned
+	// attribute 1.2.840.113549.1.9.16.2.14, Apple's "Timestamp="), zero
+	// if absent. Verify checks the token's signature and that it stamps
+	// this signature; the time-stamping authority is not trusted.
+	Timestamp time.Time
 	// CMSCDHashes lists the cdhashes named by the CMS "CDHashes" plist
 	// attribute (1.2.840.113635.100.9.1), when present.
 	CMSCDHashes [][]byte

@@ -184,6 +184,11 @@ func writeSignatureInfo(w io.Writer, path, format string, s *codesign.Signature)
 		if !s.SigningTime.IsZero() {
 			p("Signed Time=%s", s.SigningTime.UTC().Format(time.RFC3339))
 		}
+		if !s.Timestamp.IsZero() {
+			p("Timestamp=%s", s.Timestamp.UTC().Format(time.RFC3339))
+		} else {
+			p("Timestamp=none")
+		}
 	}
 	if h := cd.SpecialSlotHash(codesign.SlotInfoPlist); h != nil && !allZero(h) {
 		p("Info.plist=bound (hash %s)", hex.EncodeToString(h))

@@ -71,6 +71,7 @@ func TestCodesignInfoSigned(t *testing.T) {
 		"Certificate subject=CN=Developer ID Application: Example Corp (ABCDE12345),OU=ABCDE12345,O=Example Corp,C=US\n",
 		"Signed Time=" + s.SigningTime.Format("2006-01-02T15:04:05Z") + "\n",
 		"Runtime Version=12.1.0\n",
+		"Timestamp=none\n",
 		"<key>com.apple.security.app-sandbox</key>",
 		"Internal requirements count=1",
 	} {
