@@ -25,7 +25,7 @@
 //	int64        int64
 //	uint64       uint64
 //	double       float64
-//	date         time.Time (nanosecond precision, UTC on receipt)
+//	date         time.Time (nanoseconds since 1970; compare with Equal)
 //	data         []byte
 //	string       string (no NUL bytes: XPC strings are C strings)
 //	uuid         UUID
