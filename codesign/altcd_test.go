@@ -49,6 +49,10 @@ func testDEREntitlements() []byte {
 
 type testCD struct {
 	hashType codesign.HashType
+	version  uint32 // default 0x20400
+	teamID   string // needs version >= 0x20200
+	// codeLimit64 stores the code limit in the 64-bit field (0x20300+).
+	codeLimit64 bool
 	// corruptPage, if >= 0, stores a wrong hash for that page.
 	corruptPage int
 }
@@ -105,33 +109,53 @@ func buildSuperBlob(code []byte, codeLimit uint32, o resignOptions) []byte {
 	cds := o.cds
 	entXML := blob(0xfade7171, []byte(`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>com.apple.security.get-task-allow</key><true/></dict></plist>`))
 	entDER := blob(0xfade7172, testDEREntitlements())
-	special := map[int][]byte{5: entXML, 7: entDER}
+	launch := blob(0xfade8181, []byte{0x30, 0x03, 0x02, 0x01, 0x01}) // opaque to the reader
+	special := map[int][]byte{5: entXML, 7: entDER, 8: launch}
 	for slot, b := range o.external {
 		special[slot] = b
 	}
-	const nSpecial = 7
+	const nSpecial = 8
 
 	var cdBlobs [][]byte
 	for _, c := range cds {
 		hs := c.hashType.Size()
+		version := c.version
+		if version == 0 {
+			version = 0x20400
+		}
+		// Fixed header size per version (<Kernel/kern/cs_blobs.h>).
+		hdr := map[uint32]int{0x20001: 44, 0x20100: 48, 0x20200: 52, 0x20300: 64, 0x20400: 88, 0x20500: 96, 0x20600: 108}[version]
 		ident := []byte("alt.test\x00")
-		const hdr = 88 // through the exec segment fields (version 0x20400)
+		var team []byte
+		if c.teamID != "" {
+			team = []byte(c.teamID + "\x00")
+		}
 		nPages := (int(codeLimit) + 4095) / 4096
-		hashOff := hdr + len(ident) + nSpecial*hs
+		hashOff := hdr + len(ident) + len(team) + nSpecial*hs
 		cd := make([]byte, hashOff+nPages*hs)
 		be := binary.BigEndian
 		be.PutUint32(cd[0:], 0xfade0c02)
 		be.PutUint32(cd[4:], uint32(len(cd)))
-		be.PutUint32(cd[8:], 0x20400)
+		be.PutUint32(cd[8:], version)
 		be.PutUint32(cd[12:], uint32(codesign.FlagAdhoc))
 		be.PutUint32(cd[16:], uint32(hashOff))
-		be.PutUint32(cd[20:], hdr)
+		be.PutUint32(cd[20:], uint32(hdr))
 		be.PutUint32(cd[24:], nSpecial)
 		be.PutUint32(cd[28:], uint32(nPages))
 		be.PutUint32(cd[32:], codeLimit)
 		cd[36], cd[37], cd[39] = byte(hs), byte(c.hashType), 12
-		be.PutUint64(cd[72:], 0x4000) // exec seg limit
-		be.PutUint64(cd[80:], uint64(codesign.ExecSegMainBinary))
+		if team != nil {
+			be.PutUint32(cd[48:], uint32(hdr+len(ident)))
+			copy(cd[hdr+len(ident):], team)
+		}
+		if c.codeLimit64 {
+			be.PutUint32(cd[32:], 0)
+			be.PutUint64(cd[56:], uint64(codeLimit))
+		}
+		if version >= 0x20400 {
+			be.PutUint64(cd[72:], 0x4000) // exec seg limit
+			be.PutUint64(cd[80:], uint64(codesign.ExecSegMainBinary))
+		}
 		copy(cd[hdr:], ident)
 		for slot, b := range special {
 			copy(cd[hashOff-slot*hs:], testHash(c.hashType, b)[:hs])
@@ -151,7 +175,7 @@ func buildSuperBlob(code []byte, codeLimit uint32, o resignOptions) []byte {
 		slot uint32
 		b    []byte
 	}
-	entries := []entry{{0, cdBlobs[0]}, {5, entXML}, {7, entDER}}
+	entries := []entry{{0, cdBlobs[0]}, {5, entXML}, {7, entDER}, {8, launch}}
 	for i, cd := range cdBlobs[1:] {
 		entries = append(entries, entry{0x1000 + uint32(i), cd})
 	}
@@ -262,4 +286,66 @@ func TestDEREntitlementsErrors(t *testing.T) {
 	}
 	_, err := codesign.DecodeDEREntitlements(derTLV(0x70, []byte{0x02, 0x01, 0x01}, derTLV(0xb0, derTLV(0x30, derTLV(0x0c, []byte("k")), deep))))
 	assert.ErrorContains(t, err, "deeper")
+}
+
+func TestCodeDirectoryVersions(t *testing.T) {
+	base := readTestdata(t, "hello-arm64-linker")
+	for _, c := range []testCD{
+		{version: 0x20001},
+		{version: 0x20100},
+		{version: 0x20200, teamID: "TEAM000001"},
+		{version: 0x20300, teamID: "TEAM000001", codeLimit64: true},
+		{version: 0x20400, teamID: "TEAM000001"},
+		{version: 0x20500},
+		{version: 0x20600, teamID: "TEAM000001", codeLimit64: true},
+	} {
+		c.hashType, c.corruptPage = codesign.HashSHA256, -1
+		data := resign(t, base, []testCD{c})
+		f, err := codesign.NewFile(bytes.NewReader(data))
+		require.NoError(t, err, "%#x", c.version)
+		s := f.Signatures[0]
+		cd := s.CodeDirectory()
+		assert.Equal(t, c.version, cd.Version)
+		assert.Equal(t, "alt.test", cd.Identifier)
+		assert.Equal(t, c.teamID, cd.TeamID, "%#x", c.version)
+		assert.Equal(t, c.teamID, s.Info().TeamID)
+		assert.Equal(t, uint64(findCodeLimit(t, base)), cd.CodeLimit, "%#x", c.version)
+		if c.version >= 0x20400 {
+			assert.Equal(t, uint64(0x4000), cd.ExecSegLimit)
+		} else {
+			assert.Zero(t, cd.ExecSegLimit)
+		}
+		assert.Equal(t, []byte{0x30, 0x03, 0x02, 0x01, 0x01}, s.LaunchConstraints[codesign.SlotLaunchConstraintSelf])
+		require.NoError(t, f.Verify(), "%#x", c.version)
+	}
+	// Versions outside the known range are refused.
+	data := resign(t, base, []testCD{{hashType: codesign.HashSHA256, version: 0x20600, corruptPage: -1}})
+	f, err := codesign.NewFile(bytes.NewReader(data))
+	require.NoError(t, err)
+	cdOff := int(f.Signatures[0].SignatureOffset) + int(f.Signatures[0].Blobs[0].Offset)
+	binary.BigEndian.PutUint32(data[cdOff+8:], 0x20700)
+	_, err = codesign.NewFile(bytes.NewReader(data))
+	require.ErrorIs(t, err, codesign.ErrUnsupportedFormat)
+	assert.ErrorContains(t, err, "version 0x20700")
+}
+
+func TestLaunchConstraintTampered(t *testing.T) {
+	data := resign(t, readTestdata(t, "hello-arm64-linker"), []testCD{{hashType: codesign.HashSHA256, corruptPage: -1}})
+	f, err := codesign.NewFile(bytes.NewReader(data))
+	require.NoError(t, err)
+	s := f.Signatures[0]
+	for _, b := range s.Blobs {
+		if b.Slot == codesign.SlotLaunchConstraintSelf {
+			data[int(s.SignatureOffset)+int(b.Offset)+9] ^= 1
+		}
+	}
+	f, err = codesign.NewFile(bytes.NewReader(data))
+	require.NoError(t, err)
+	var hm *codesign.HashMismatchError
+	require.ErrorAs(t, f.Verify(), &hm)
+	assert.Equal(t, codesign.SlotLaunchConstraintSelf, hm.Slot)
+}
+
+func findCodeLimit(t *testing.T, data []byte) uint32 {
+	return binary.LittleEndian.Uint32(data[findLoadCommand(t, data, 0x1d)+8:])
 }

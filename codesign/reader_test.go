@@ -253,6 +253,39 @@ func TestUniversal(t *testing.T) {
 	assert.Equal(t, thin.Signatures[0].Info().CDHash, arm.CDHash)
 }
 
+func TestUniversalFat64(t *testing.T) {
+	// Rewrite the universal file's header as fat64 (magic 0xcafebabf,
+	// 32-byte entries with 64-bit offset and size), slices unchanged.
+	data := readTestdata(t, "hello-universal")
+	be := binary.BigEndian
+	n := int(be.Uint32(data[4:]))
+	require.Equal(t, uint32(0xcafebabe), be.Uint32(data))
+	hdr := make([]byte, 8+32*n)
+	be.PutUint32(hdr, 0xcafebabf)
+	be.PutUint32(hdr[4:], uint32(n))
+	for i := range n {
+		e32, e64 := data[8+20*i:], hdr[8+32*i:]
+		copy(e64[:8], e32[:8]) // cputype, cpusubtype
+		be.PutUint64(e64[8:], uint64(be.Uint32(e32[8:])))
+		be.PutUint64(e64[16:], uint64(be.Uint32(e32[12:])))
+		be.PutUint32(e64[24:], be.Uint32(e32[16:]))
+	}
+	require.Less(t, len(hdr), int(be.Uint32(data[8+8:])), "the new header fits before the first slice")
+	fat64 := bytes.Clone(data)
+	copy(fat64, hdr)
+	f, err := codesign.NewFile(bytes.NewReader(fat64))
+	require.NoError(t, err)
+	assert.True(t, f.Universal)
+	assert.Equal(t, "Mach-O universal (x86_64 arm64)", f.Format())
+	require.NoError(t, f.Verify())
+	fat32, err := codesign.NewFile(bytes.NewReader(data))
+	require.NoError(t, err)
+	for i := range f.Signatures {
+		assert.Equal(t, fat32.Signatures[i].Info().CDHash, f.Signatures[i].Info().CDHash)
+		assert.Equal(t, fat32.Signatures[i].Offset, f.Signatures[i].Offset)
+	}
+}
+
 func TestUniversalTamperedSlice(t *testing.T) {
 	data := readTestdata(t, "hello-universal")
 	f, err := codesign.NewFile(bytes.NewReader(data))

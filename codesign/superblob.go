@@ -2,6 +2,7 @@ package codesign
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
 
@@ -159,6 +160,9 @@ func (s *Signature) takeBlob(b Blob, bad func(uint32, string, ...any) error) err
 			return bad(b.Offset, "more than %d CodeDirectories", MaxCodeDirectories)
 		}
 		cd, err := parseCodeDirectory(b.Data)
+		if errors.Is(err, ErrUnsupportedFormat) {
+			return fmt.Errorf("codesign: %s: %s: %w", s.Arch, b.Slot, err)
+		}
 		if err != nil {
 			return bad(b.Offset, "%s: %v", b.Slot, err)
 		}
