@@ -17,8 +17,13 @@ import (
 	"unsafe"
 )
 
-// ErrReleased is returned when an Object is used after Release.
-var ErrReleased = errors.New("cshim: xpc object already released")
+var (
+	// ErrReleased is returned when an Object is used after Release.
+	ErrReleased = errors.New("cshim: xpc object already released")
+	// ErrTooLarge is wrapped by conversion errors of messages over the
+	// size limit.
+	ErrTooLarge = errors.New("cshim: message too large")
+)
 
 // live counts Objects that hold a reference.
 var live atomic.Int64
@@ -153,6 +158,9 @@ func (p *Payload) Close() {
 // descriptors and endpoints. The C side frees the arrays afterwards.
 func payloadFrom(p *C.goxpc_payload) (Payload, error) {
 	if p.err[0] != 0 {
+		if p.too_large != 0 {
+			return Payload{}, fmt.Errorf("%w: %s", ErrTooLarge, C.GoString(&p.err[0]))
+		}
 		return Payload{}, errors.New(C.GoString(&p.err[0]))
 	}
 	out := Payload{Wire: C.GoBytes(unsafe.Pointer(p.buf), C.int(p.len))}

@@ -31,6 +31,7 @@ typedef struct goxpc_payload {
 	xpc_object_t *eps;
 	size_t neps, capeps;
 	size_t max;            // largest buf accepted
+	int too_large;         // goxpc_walk failed because of max
 	size_t nunsupported;   // objects of types the wire format lacks, sent as null
 	char unsupported[48];  // the type name of the first of them
 	char err[160];         // why goxpc_walk failed

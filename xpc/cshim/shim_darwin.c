@@ -46,6 +46,7 @@ static int w_fail(goxpc_payload *p, const char *why) {
 static int w_reserve(goxpc_payload *p, size_t n) {
 	if (n > p->max || p->len > p->max - n) {
 		char why[96];
+		p->too_large = 1;
 		snprintf(why, sizeof why, "message larger than %zu bytes", p->max);
 		return w_fail(p, why);
 	}
