@@ -20,6 +20,7 @@ type tokKind int
 
 const (
 	tEOF tokKind = iota
+	tErr         // lexical error; see lexer.err
 	tWord
 	tKeyword
 	tString
@@ -67,8 +68,9 @@ var punct = map[byte]tokKind{';': tSemi, '(': tLParen, ')': tRParen, '[': tLBrac
 	'<': tLess, '>': tGT, ',': tComma, '=': tEq, '~': tTilde, '-': tNeg, '!': tNot, '*': tStar}
 
 type lexer struct {
-	src  string
-	toks []token
+	src string
+	pos int   // next byte to scan
+	err error // first lexical error; sticky
 }
 
 func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
@@ -108,8 +110,10 @@ func (l *lexer) errAt(off, end int, msg string) error {
 	return newSyntaxError(l.src, off, tok, msg)
 }
 
-// lex splits src into tokens, ending with tEOF.
-func lex(src string) ([]token, error) {
+// newLexer checks the input as a whole (size, UTF-8) and returns a lexer
+// that scans tokens on demand, so that input rejected early (too deep,
+// a bad first token) is never scanned to its end.
+func newLexer(src string) (*lexer, error) {
 	l := &lexer{src: src}
 	if len(src) > MaxTextSize {
 		return nil, fmt.Errorf("%w: text is %d bytes, limit %d", ErrTooLarge, len(src), MaxTextSize)
@@ -125,16 +129,35 @@ func lex(src string) ([]token, error) {
 		}
 		return nil, newSyntaxError(src, i, fmt.Sprintf("byte 0x%02x", src[i]), "text is not valid UTF-8")
 	}
-	for i := 0; i < len(src); {
+	return l, nil
+}
+
+// next returns the next token: tEOF at the end, tErr (with l.err set) on
+// a lexical error.
+func (l *lexer) next() token {
+	if l.err != nil {
+		return token{kind: tErr, pos: l.pos, end: l.pos}
+	}
+	tok, err := l.scan()
+	if err != nil {
+		l.err = err
+		return token{kind: tErr, pos: l.pos, end: l.pos}
+	}
+	return tok
+}
+
+func (l *lexer) scan() (token, error) {
+	src := l.src
+	for i := l.pos; i < len(src); {
 		c := src[i]
 		start := i
 		switch {
 		case c == ' ' || c == '\t' || c == '\n':
 			i++
 		case c == '\r':
-			return nil, l.errAt(i, i+1, "carriage return is not whitespace in requirement text (use \\n line ends)")
+			return token{}, l.errAt(i, i+1, "carriage return is not whitespace in requirement text (use \\n line ends)")
 		case c == 0:
-			return nil, l.errAt(i, i+1, "NUL character in requirement text")
+			return token{}, l.errAt(i, i+1, "NUL character in requirement text")
 		case c == '#':
 			for i < len(src) && src[i] != '\n' {
 				i++
@@ -161,7 +184,7 @@ func lex(src string) ([]token, error) {
 				i += 2
 			}
 			if !closed {
-				return nil, l.errAt(start, start+2, "unterminated /* comment (note: \"**/\" does not close a comment in Apple's grammar)")
+				return token{}, l.errAt(start, start+2, "unterminated /* comment (note: \"**/\" does not close a comment in Apple's grammar)")
 			}
 		case c == '/':
 			// PATHNAME: "/" IDENT ( "/" IDENT )+
@@ -175,20 +198,18 @@ func lex(src string) ([]token, error) {
 				parts++
 			}
 			if parts < 2 {
-				return nil, l.errAt(i, j+1, "unexpected '/'")
+				return token{}, l.errAt(i, j+1, "unexpected '/'")
 			}
-			l.add(tPath, src[i:j], i, j)
-			i = j
+			return l.emit(tPath, src[i:j], i, j), nil
 		case c == 'H' && i+1 < len(src) && src[i+1] == '"':
 			j := i + 2
 			for j < len(src) && isHex(src[j]) {
 				j++
 			}
 			if j == i+2 || j >= len(src) || src[j] != '"' {
-				return nil, l.errAt(i, j+1, `malformed hash constant; expected H"hexdigits"`)
+				return token{}, l.errAt(i, j+1, `malformed hash constant; expected H"hexdigits"`)
 			}
-			l.add(tHash, src[i+2:j], i, j+1)
-			i = j + 1
+			return l.emit(tHash, src[i+2:j], i, j+1), nil
 		case isLetter(c):
 			j := i + 1
 			for j < len(src) && (isLetter(src[j]) || isDigit(src[j])) {
@@ -208,38 +229,34 @@ func lex(src string) ([]token, error) {
 			}
 			w := src[i:j]
 			if keywords[w] {
-				l.add(tKeyword, w, i, j)
-			} else {
-				l.add(tWord, w, i, j)
+				return l.emit(tKeyword, w, i, j), nil
 			}
-			i = j
+			return l.emit(tWord, w, i, j), nil
 		case c == '0' && i+1 < len(src) && src[i+1] == 'x':
 			j := i + 2
 			for j < len(src) && isHex(src[j]) {
 				j++
 			}
 			if j == i+2 {
-				return nil, l.errAt(i, j, "hex constant 0x needs digits")
+				return token{}, l.errAt(i, j, "hex constant 0x needs digits")
 			}
 			if (j-i-2)%2 != 0 {
-				return nil, l.errAt(i, j, "odd number of digits in hex constant")
+				return token{}, l.errAt(i, j, "odd number of digits in hex constant")
 			}
 			b, _ := hex.DecodeString(src[i+2 : j])
-			l.add(tHex, string(b), i, j)
-			i = j
+			return l.emit(tHex, string(b), i, j), nil
 		case isDigit(c):
 			j := i
 			for j < len(src) && isDigit(src[j]) {
 				j++
 			}
-			l.add(tInt, src[i:j], i, j)
-			i = j
+			return l.emit(tInt, src[i:j], i, j), nil
 		case c == '"':
 			j := i + 1
 			var val []byte
 			for {
 				if j >= len(src) {
-					return nil, l.errAt(i, i+1, "unterminated string")
+					return token{}, l.errAt(i, i+1, "unterminated string")
 				}
 				if src[j] == '"' {
 					break
@@ -250,16 +267,15 @@ func lex(src string) ([]token, error) {
 						j += 2
 						continue
 					}
-					return nil, l.errAt(j, j+2, `invalid escape in string; only \" is allowed`)
+					return token{}, l.errAt(j, j+2, `invalid escape in string; only \" is allowed`)
 				}
 				if src[j] == 0 {
-					return nil, l.errAt(j, j+1, "NUL character in string")
+					return token{}, l.errAt(j, j+1, "NUL character in string")
 				}
 				val = append(val, src[j])
 				j++
 			}
-			l.add(tString, string(val), i, j+1)
-			i = j + 1
+			return l.emit(tString, string(val), i, j+1), nil
 		default:
 			two := ""
 			if i+1 < len(src) {
@@ -267,36 +283,28 @@ func lex(src string) ([]token, error) {
 			}
 			switch two {
 			case "=>":
-				l.add(tArrow, two, i, i+2)
-				i += 2
-				continue
+				return l.emit(tArrow, two, i, i+2), nil
 			case "<=":
-				l.add(tLE, two, i, i+2)
-				i += 2
-				continue
+				return l.emit(tLE, two, i, i+2), nil
 			case ">=":
-				l.add(tGE, two, i, i+2)
-				i += 2
-				continue
+				return l.emit(tGE, two, i, i+2), nil
 			case "==":
-				l.add(tEqEq, two, i, i+2)
-				i += 2
-				continue
+				return l.emit(tEqEq, two, i, i+2), nil
 			}
 			k, ok := punct[c]
 			if !ok {
-				return nil, l.errAt(i, i, "unexpected character")
+				return token{}, l.errAt(i, i, "unexpected character")
 			}
-			l.add(k, src[i:i+1], i, i+1)
-			i++
+			return l.emit(k, src[i:i+1], i, i+1), nil
 		}
 	}
-	l.add(tEOF, "", len(src), len(src))
-	return l.toks, nil
+	l.pos = len(src)
+	return token{kind: tEOF, pos: len(src), end: len(src)}, nil
 }
 
-func (l *lexer) add(k tokKind, val string, pos, end int) {
-	l.toks = append(l.toks, token{kind: k, val: val, pos: pos, end: end})
+func (l *lexer) emit(k tokKind, val string, pos, end int) token {
+	l.pos = end
+	return token{kind: k, val: val, pos: pos, end: end}
 }
 
 func isValidUTF8(s string) bool { return utf8.ValidString(s) }

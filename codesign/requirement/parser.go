@@ -93,25 +93,45 @@ func ParseSet(text string) (Set, error) {
 
 type parser struct {
 	src   string
-	toks  []token
-	i     int
+	lex   *lexer
+	toks  [2]token // current token and one of lookahead
+	have  int      // how many of toks are filled
 	depth int
 }
 
 func newParser(text string) (*parser, error) {
-	toks, err := lex(text)
+	l, err := newLexer(text)
 	if err != nil {
 		return nil, err
 	}
-	return &parser{src: text, toks: toks}, nil
+	return &parser{src: text, lex: l}, nil
 }
 
-func (p *parser) peek() token        { return p.toks[p.i] }
-func (p *parser) peek2() token       { return p.toks[min(p.i+1, len(p.toks)-1)] }
-func (p *parser) next() token        { t := p.toks[p.i]; p.i = min(p.i+1, len(p.toks)-1); return t }
+func (p *parser) fill(n int) {
+	for p.have < n {
+		p.toks[p.have] = p.lex.next()
+		p.have++
+	}
+}
+
+func (p *parser) peek() token { p.fill(1); return p.toks[0] }
+
+func (p *parser) next() token {
+	p.fill(1)
+	t := p.toks[0]
+	if t.kind != tEOF && t.kind != tErr {
+		p.toks[0], p.toks[1] = p.toks[1], token{}
+		p.have--
+	}
+	return t
+}
+
 func (p *parser) isKw(w string) bool { t := p.peek(); return t.kind == tKeyword && t.val == w }
 
 func (p *parser) errAt(t token, msg string) error {
+	if t.kind == tErr || p.lex.err != nil {
+		return p.lex.err // the lexical error explains what went wrong
+	}
 	tok := "end of input"
 	if t.kind != tEOF {
 		tok = strconv.Quote(p.src[t.pos:t.end])
