@@ -16,17 +16,17 @@ type CodeFlags uint32
 
 // Code-signing flags; the values are Apple's.
 const (
-	FlagHost                 CodeFlags = 0x00000001
-	FlagAdhoc                CodeFlags = 0x00000002
-	FlagForceHard            CodeFlags = 0x00000100
-	FlagForceKill            CodeFlags = 0x00000200
-	FlagForceExpiration      CodeFlags = 0x00000400
-	FlagRestrict             CodeFlags = 0x00000800
-	FlagEnforcement          CodeFlags = 0x00001000
-	FlagRequireLV            CodeFlags = 0x00002000
-	FlagRuntime              CodeFlags = 0x00010000
-	FlagLinkerSigned         CodeFlags = 0x00020000
-	FlagInstallerSigned      CodeFlags = 0x00040000 // historical; unused by the kernel
+	FlagHost            CodeFlags = 0x00000001
+	FlagAdhoc           CodeFlags = 0x00000002
+	FlagForceHard       CodeFlags = 0x00000100
+	FlagForceKill       CodeFlags = 0x00000200
+	FlagForceExpiration CodeFlags = 0x00000400
+	FlagRestrict        CodeFlags = 0x00000800
+	FlagEnforcement     CodeFlags = 0x00001000
+	FlagRequireLV       CodeFlags = 0x00002000
+	FlagRuntime         CodeFlags = 0x00010000
+	FlagLinkerSigned    CodeFlags = 0x00020000
+	FlagInstallerSigned CodeFlags = 0x00040000 // historical; unused by the kernel
 )
 
 // Certificate is the part of a signing certificate that requirements and
