@@ -1,8 +1,10 @@
 package codesign_test
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/goxpc/goxpc/codesign"
 )
@@ -42,4 +44,29 @@ func ExampleFile_Verify() {
 	}
 	// Output:
 	// arch arm64 page 2 invalid: true
+}
+
+// The chain in a signature is only reported. To trust it, give Verify the
+// roots you trust — here the test root that signed the testdata.
+func ExampleFile_VerifyWith() {
+	pemBytes, err := os.ReadFile("../testdata/codesign/root.pem")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pemBytes)
+
+	f, err := codesign.Open("../testdata/codesign/hello-arm64-signed")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer f.Close()
+	fmt.Println("trusted root:", f.VerifyWith(codesign.VerifyOptions{Roots: roots}))
+	err = f.VerifyWith(codesign.VerifyOptions{Roots: x509.NewCertPool()})
+	fmt.Println("no root:", errors.Is(err, codesign.ErrSignatureInvalid))
+	// Output:
+	// trusted root: <nil>
+	// no root: true
 }
