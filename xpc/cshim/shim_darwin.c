@@ -404,6 +404,9 @@ static int r_dict_into(reader *r, xpc_object_t d, int depth) {
 		if (!r_bytes(r, (size_t)(nul - k) + 1, &skip)) {
 			return 0;
 		}
+		if (xpc_dictionary_get_value(d, (const char *)k) != NULL) {
+			return r_fail(r, "duplicate key");
+		}
 		xpc_object_t v = r_value(r, depth);
 		if (v == NULL) {
 			return 0;
