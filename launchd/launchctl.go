@@ -204,7 +204,7 @@ var failedCode = regexp.MustCompile(`failed: (\d+):`)
 
 // Launchctl runs launchctl subcommands through a [Runner]. It only uses the
 // bootstrap/bootout family, never the deprecated load/unload. The zero
-// value is not usable; call [NewLaunchctl].
+// value runs the real /bin/launchctl.
 type Launchctl struct {
 	runner Runner
 
@@ -237,7 +237,11 @@ func (l *Launchctl) logger() *slog.Logger {
 // run executes one subcommand and turns a non-zero exit into an *Error.
 func (l *Launchctl) run(ctx context.Context, op, target, path string, args ...string) (Result, error) {
 	argv := append([]string{op}, args...)
-	res, err := l.runner.Run(ctx, argv...)
+	r := l.runner
+	if r == nil {
+		r = ExecRunner{}
+	}
+	res, err := r.Run(ctx, argv...)
 	if err != nil {
 		return res, fmt.Errorf("launchctl %s %s: %w", op, target, err)
 	}

@@ -157,3 +157,12 @@ type runnerFunc func(ctx context.Context, args ...string) (launchd.Result, error
 func (f runnerFunc) Run(ctx context.Context, args ...string) (launchd.Result, error) {
 	return f(ctx, args...)
 }
+
+func TestZeroLaunchctlUsesRealRunner(t *testing.T) {
+	if runtime.GOOS == "darwin" {
+		t.Skip("would run the real launchctl")
+	}
+	var lc launchd.Launchctl
+	err := lc.Enable(context.Background(), launchd.System, "x")
+	assert.ErrorIs(t, err, errors.ErrUnsupported)
+}

@@ -126,6 +126,13 @@ func cmdInstall(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if dir, ok := goRunDir(exe); ok {
 		return fmt.Errorf("install: %s lives in go run's temporary directory %s, which is deleted when it exits; build it first: go build -o ~/bin/xpcecho ./cmd/xpcecho", exe, dir)
 	}
+	if f.daemon {
+		if why := unsafeForRoot(exe); why != "" {
+			fmt.Fprintf(stderr, "xpcecho: warning: launchd will run %s as root, but %s; copy it somewhere only root can write first, e.g.\n"+
+				"  sudo install -d /usr/local/libexec && sudo install -m 0755 %s /usr/local/libexec/xpcecho && sudo /usr/local/libexec/xpcecho install --daemon\n",
+				exe, why, exe)
+		}
+	}
 	lc := launchd.NewLaunchctl(launchdRunner)
 	res, err := lc.Install(ctx, job, launchd.InstallOptions{Domain: f.domain(), Dir: launchdDir})
 	if err != nil {
@@ -214,6 +221,20 @@ func echoJob(service string, daemon bool) (*launchd.Job, string, error) {
 		return nil, "", err
 	}
 	return job, exe, nil
+}
+
+// unsafeForRoot says why a daemon binary at exe could be replaced by a
+// non-root user (which would then run code as root), or "" if it looks safe.
+func unsafeForRoot(exe string) string {
+	if strings.HasPrefix(exe, "/Users/") || strings.HasPrefix(exe, "/home/") {
+		return "it is in a home directory"
+	}
+	for _, p := range []string{exe, filepath.Dir(exe)} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o022 != 0 {
+			return p + " is writable by group or others"
+		}
+	}
+	return ""
 }
 
 // goRunDir reports whether exe was built by go run (or go test) into a

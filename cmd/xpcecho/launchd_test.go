@@ -216,13 +216,25 @@ func TestInstallDaemon(t *testing.T) {
 	}
 	fake, dir := fakeLaunchdEnv(t)
 	geteuid = func() int { return 0 }
-	out, _, err := runCmd(t, "install", "--daemon")
+	out, stderr, err := runCmd(t, "install", "--daemon")
 	require.NoError(t, err)
+	assert.Contains(t, stderr, "launchd will run /Users/me/bin/xpcecho as root, but it is in a home directory")
 	assert.Contains(t, out, "installed com.github.goxpc.xpcecho in system")
 	assert.True(t, fake.Loaded("system/com.github.goxpc.xpcecho"))
 	job, err := launchd.ReadJob(filepath.Join(dir, "com.github.goxpc.xpcecho.plist"))
 	require.NoError(t, err)
 	assert.Equal(t, "/Library/Logs/com.github.goxpc.xpcecho.log", job.StandardErrorPath)
+}
+
+func TestUnsafeForRoot(t *testing.T) {
+	assert.Equal(t, "it is in a home directory", unsafeForRoot("/Users/me/bin/xpcecho"))
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "xpcecho")
+	require.NoError(t, os.WriteFile(exe, nil, 0o755))
+	require.NoError(t, os.Chmod(dir, 0o755))
+	assert.Empty(t, unsafeForRoot(exe))
+	require.NoError(t, os.Chmod(exe, 0o777))
+	assert.Contains(t, unsafeForRoot(exe), "writable by group or others")
 }
 
 func TestInstallReportsLaunchctlFailure(t *testing.T) {
