@@ -11,6 +11,7 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"testing"
@@ -339,4 +340,29 @@ func TestOutcomeStrings(t *testing.T) {
 	assert.False(t, e.Satisfied())
 	assert.Equal(t, "undecided", e.String())
 	assert.Equal(t, Undecided, Evaluate(nil, nil, nil).Outcome)
+}
+
+// Evaluating a requirement against an ad-hoc signature: some clauses are
+// settled by the file, others only by the system.
+func ExampleEvaluate() {
+	subj := &Subject{
+		Identifier:   "com.example.tool",
+		CDHash:       mustHex("832182bd97ff983cc0d383426d4653d157cb2e4f"),
+		Entitlements: map[string]any{},
+	}
+	for _, text := range []string{
+		`identifier "com.example.tool" and cdhash H"832182bd97ff983cc0d383426d4653d157cb2e4f"`,
+		`identifier "com.example.tool" and anchor apple generic`,
+		`identifier "com.example.tool" and notarized`,
+	} {
+		r, err := requirement.Parse(text)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(Evaluate(r, subj, nil).Outcome)
+	}
+	// Output:
+	// satisfied
+	// not satisfied
+	// undecided
 }
