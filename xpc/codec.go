@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // The wire format is the XPC object serialization that RemoteXPC uses
@@ -326,6 +327,37 @@ type decoder struct {
 	off       int
 	att       *attachments
 	usedFiles []bool
+	arena     []byte // current string chunk; see str
+}
+
+// String arena limits: keys and short strings are carved from shared
+// chunks of at most arenaChunk bytes (one allocation per chunk instead of
+// one per string); a retained string pins at most its chunk. Longer strings
+// get their own allocation.
+const (
+	arenaChunk     = 4096
+	arenaMaxString = 512
+)
+
+// str returns b as a string. Bytes already handed out are never written
+// again (the arena only grows by append into fresh capacity), which is what
+// makes unsafe.String sound here.
+func (d *decoder) str(b []byte) string {
+	n := len(b)
+	if n == 0 {
+		return ""
+	}
+	if n > arenaMaxString {
+		return string(b)
+	}
+	if cap(d.arena)-len(d.arena) < n {
+		// The rest of the input bounds the strings still to come.
+		size := min(arenaChunk, len(d.b)-d.off+n)
+		d.arena = make([]byte, 0, max(size, n))
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, b...)
+	return unsafe.String(&d.arena[start], n)
 }
 
 func (d *decoder) fail(format string, args ...any) error {
@@ -408,7 +440,7 @@ func (d *decoder) cstring() (string, error) {
 	if n == len(rest) {
 		return "", d.fail("unterminated key")
 	}
-	s := string(rest[:n])
+	s := d.str(rest[:n])
 	d.off += n + 1
 	if p := (4 - d.off%4) % 4; p > 0 {
 		if len(d.b)-d.off < p {
@@ -455,14 +487,17 @@ func (d *decoder) dict(depth int) (Dict, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := m[k]; dup {
-			return nil, d.fail("duplicate key %q", k)
-		}
+		keyEnd := d.off
 		v, err := d.value(depth)
 		if err != nil {
 			return nil, err
 		}
+		// One map operation per key: a duplicate does not grow the map.
 		m[k] = v
+		if len(m) != i+1 {
+			d.off = keyEnd
+			return nil, d.fail("duplicate key %q", k)
+		}
 	}
 	if d.off != end {
 		return nil, d.fail("dictionary length disagrees with its contents")
@@ -547,7 +582,7 @@ func (d *decoder) value(depth int) (any, error) {
 				return nil, d.fail("string contains a NUL byte")
 			}
 		}
-		return string(s), nil
+		return d.str(s), nil
 	case tagUUID:
 		b, err := d.bytes(16)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -751,5 +752,26 @@ func TestAttachmentTableRejects(t *testing.T) {
 			assert.GreaterOrEqual(t, de.Offset, frameHeaderSize, "offsets count from the frame start")
 			assert.Contains(t, de.Reason, tc.reason)
 		})
+	}
+}
+
+// Keys and strings are carved from shared chunks (decoder.str); check chunk
+// boundaries, long strings that bypass the arena, and independence from the
+// input buffer.
+func TestDecodeStringsAcrossArenaChunks(t *testing.T) {
+	msg := Dict{}
+	for i := 0; i < 300; i++ {
+		k := fmt.Sprintf("key-%03d-%s", i, strings.Repeat("k", i%40))
+		msg[k] = strings.Repeat(string(rune('a'+i%26)), i%70)
+	}
+	msg["long"] = strings.Repeat("L", arenaMaxString+1)
+	msg["exact"] = strings.Repeat("E", arenaMaxString)
+	b, err := Encode(msg)
+	require.NoError(t, err)
+	got, err := Decode(b)
+	require.NoError(t, err)
+	clear(b) // decoded strings must not alias the input
+	if diff := cmp.Diff(msg, got); diff != "" {
+		t.Fatalf("round trip (-want +got):\n%s", diff)
 	}
 }
