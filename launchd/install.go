@@ -82,8 +82,8 @@ var chown = os.Chown
 //
 //   - the job is validated first;
 //   - the plist is written atomically, mode 0644, root:wheel for daemons;
-//     when the file already holds the same bytes and the job is loaded,
-//     nothing else happens;
+//     when the file already holds the same bytes and the job is loaded
+//     from it, nothing else happens;
 //   - otherwise the old instance is booted out and Install waits (up to
 //     GoneTimeout, and no longer than ctx) until launchd has let it go,
 //     enables the label, and bootstraps the plist, retrying once on
@@ -109,7 +109,8 @@ func (l *Launchctl) Install(ctx context.Context, job *Job, opts InstallOptions) 
 	unchanged := err == nil && bytes.Equal(old, data)
 	if unchanged {
 		for _, d := range l.candidateDomains(opts.Domain) {
-			if _, err := l.Print(ctx, d, job.Label); err == nil {
+			// Loaded, and from this file (launchctl print names it).
+			if st, err := l.Print(ctx, d, job.Label); err == nil && (st.Path == "" || st.Path == path) {
 				res.Domain = d
 				return res, nil
 			}

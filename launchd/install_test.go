@@ -88,6 +88,26 @@ func TestInstallUnchangedButNotLoaded(t *testing.T) {
 	assert.True(t, fake.Loaded("gui/501/com.example.echo"))
 }
 
+func TestInstallReloadsJobLoadedFromElsewhere(t *testing.T) {
+	fake := launchdtest.New()
+	dir := t.TempDir()
+	lc := newTestLaunchctl(fake)
+	opts := launchd.InstallOptions{Domain: launchd.GUI(501), Dir: dir}
+	_, err := lc.Install(context.Background(), echoJob(), opts)
+	require.NoError(t, err)
+	// Someone loaded the same label from another file.
+	require.NoError(t, lc.Bootout(context.Background(), launchd.GUI(501), "com.example.echo"))
+	fake.Load(launchd.GUI(501), echoJob(), "/tmp/other/com.example.echo.plist")
+
+	res, err := lc.Install(context.Background(), echoJob(), opts)
+	require.NoError(t, err)
+	assert.False(t, res.Written)
+	assert.True(t, res.Bootstrapped)
+	st, err := lc.Print(context.Background(), launchd.GUI(501), "com.example.echo")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "com.example.echo.plist"), st.Path)
+}
+
 func TestInstallChangedReloads(t *testing.T) {
 	fake := launchdtest.New()
 	fake.Linger = 3 // launchd takes a while to let the old job go
@@ -221,7 +241,7 @@ func TestInstallNeedsDomain(t *testing.T) {
 
 func TestInstallWaitIsBounded(t *testing.T) {
 	fake := launchdtest.New()
-	fake.Load(launchd.GUI(501), echoJob())
+	fake.Load(launchd.GUI(501), echoJob(), "")
 	fake.Linger = 1 << 30 // never goes away
 	lc := newTestLaunchctl(fake)
 	lc.GoneTimeout = 30 * time.Millisecond
@@ -234,7 +254,7 @@ func TestInstallWaitIsBounded(t *testing.T) {
 
 func TestInstallHonoursContext(t *testing.T) {
 	fake := launchdtest.New()
-	fake.Load(launchd.GUI(501), echoJob())
+	fake.Load(launchd.GUI(501), echoJob(), "")
 	fake.Linger = 1 << 30
 	lc := newTestLaunchctl(fake)
 	lc.GoneTimeout = time.Hour

@@ -38,7 +38,7 @@ func TestDomains(t *testing.T) {
 func TestCommandsArgv(t *testing.T) {
 	ctx := context.Background()
 	fake := launchdtest.New()
-	fake.Load(launchd.GUI(501), &launchd.Job{Label: "a.b", Program: "/bin/true"})
+	fake.Load(launchd.GUI(501), &launchd.Job{Label: "a.b", Program: "/bin/true"}, "")
 	lc := launchd.NewLaunchctl(fake)
 
 	require.NoError(t, lc.Kickstart(ctx, launchd.GUI(501), "a.b", false))
@@ -141,11 +141,12 @@ func TestPrintParsesFakeOutput(t *testing.T) {
 		Label:            "com.example.echo",
 		ProgramArguments: []string{"/bin/echo", "serve"},
 		MachServices:     map[string]launchd.MachService{"com.example.echo": {}},
-	})
+	}, "/Users/me/Library/LaunchAgents/com.example.echo.plist")
 	st, err := launchd.NewLaunchctl(fake).Print(context.Background(), launchd.GUI(501), "com.example.echo")
 	require.NoError(t, err)
 	assert.Equal(t, "gui/501/com.example.echo", st.Target)
 	assert.Equal(t, "waiting", st.State)
+	assert.Equal(t, "/Users/me/Library/LaunchAgents/com.example.echo.plist", st.Path)
 	assert.Equal(t, []string{"/bin/echo", "serve"}, st.Arguments)
 	ep, ok := st.Endpoint("com.example.echo")
 	assert.True(t, ok)

@@ -30,7 +30,7 @@ type Fake struct {
 
 	mu       sync.Mutex
 	calls    [][]string
-	loaded   map[string]*launchd.Job // service target → job
+	loaded   map[string]loadedJob // service target → job
 	lingers  map[string]int
 	disabled map[string]bool
 	failures map[string][]launchd.Result
@@ -39,7 +39,7 @@ type Fake struct {
 // New returns a Fake with nothing loaded.
 func New() *Fake {
 	return &Fake{
-		loaded:   make(map[string]*launchd.Job),
+		loaded:   make(map[string]loadedJob),
 		lingers:  make(map[string]int),
 		disabled: make(map[string]bool),
 		failures: make(map[string][]launchd.Result),
@@ -60,11 +60,17 @@ func (f *Fake) FailCode(op string, code int) {
 	f.Fail(op, failure(op, code))
 }
 
-// Load marks a job as loaded in domain d, as if bootstrapped earlier.
-func (f *Fake) Load(d launchd.Domain, job *launchd.Job) {
+type loadedJob struct {
+	job  *launchd.Job
+	path string // plist it was bootstrapped from; "" when preloaded
+}
+
+// Load marks a job as loaded in domain d, as if bootstrapped earlier from
+// path (which may be empty).
+func (f *Fake) Load(d launchd.Domain, job *launchd.Job, path string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.loaded[d.Service(job.Label)] = job
+	f.loaded[d.Service(job.Label)] = loadedJob{job, path}
 }
 
 // Loaded reports whether the service target (domain/label) is loaded.
@@ -169,7 +175,7 @@ func (f *Fake) bootstrap(d launchd.Domain, path string) launchd.Result {
 	if _, ok := f.loaded[t]; ok || f.disabled[t] || f.lingers[t] > 0 {
 		return failure("bootstrap", 5)
 	}
-	f.loaded[t] = job
+	f.loaded[t] = loadedJob{job, path}
 	return launchd.Result{}
 }
 
@@ -180,7 +186,7 @@ func (f *Fake) serviceOp(op, target string) launchd.Result {
 		}
 		return failure(op, 125)
 	}
-	job, loaded := f.loaded[target]
+	entry, loaded := f.loaded[target]
 	switch op {
 	case "enable":
 		delete(f.disabled, target)
@@ -196,7 +202,7 @@ func (f *Fake) serviceOp(op, target string) launchd.Result {
 		if !loaded {
 			return launchd.Result{ExitCode: 113, Stderr: fmt.Sprintf("Could not find service %q in domain for port\n", label(target))}
 		}
-		return launchd.Result{Stdout: printOutput(target, job)}
+		return launchd.Result{Stdout: printOutput(target, entry)}
 	case "bootout":
 		if !loaded {
 			return failure("bootout", 3)
@@ -220,9 +226,14 @@ func label(target string) string {
 }
 
 // printOutput imitates `launchctl print` for a loaded, waiting service.
-func printOutput(target string, job *launchd.Job) string {
+func printOutput(target string, entry loadedJob) string {
+	job := entry.job
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s = {\n\tactive count = 0\n\tpath = (fake)\n\tstate = waiting\n\n", target)
+	fmt.Fprintf(&b, "%s = {\n\tactive count = 0\n", target)
+	if entry.path != "" {
+		fmt.Fprintf(&b, "\tpath = %s\n", entry.path)
+	}
+	b.WriteString("\tstate = waiting\n\n")
 	prog := job.Program
 	if prog == "" && len(job.ProgramArguments) > 0 {
 		prog = job.ProgramArguments[0]
