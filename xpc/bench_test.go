@@ -1,3 +1,5 @@
+//go:build unix
+
 package xpc_test
 
 import (
@@ -7,7 +9,9 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/goxpc/goxpc/xpc"
 )
@@ -16,6 +20,12 @@ import (
 // the same run: "raw" is a ping-pong of the same payload over a bare Unix
 // socket, the floor any socket IPC pays. "bash .ci/bench" prints the
 // ratios.
+//
+// Besides ns/op, each reports the process's CPU time (cpu-ns/op: user +
+// system, all threads, so the echo server's work counts too) and context
+// switches (ctxsw/op: voluntary + involuntary, mostly threads sleeping and
+// waking) per round trip. On a loaded machine wall time swings widely, and
+// these two say where it goes: work, or waiting for the scheduler.
 
 var payloadSizes = []struct {
 	name string
@@ -30,9 +40,11 @@ func BenchmarkRoundTrip(b *testing.B) {
 			b.SetBytes(int64(sz.n))
 			b.ReportAllocs()
 			b.ResetTimer()
+			u := startUsage()
 			for range b.N {
 				rawRoundTrip(b, c, buf)
 			}
+			u.report(b)
 		})
 		b.Run("xpc/"+sz.name, func(b *testing.B) {
 			c := benchConn(b)
@@ -41,11 +53,13 @@ func BenchmarkRoundTrip(b *testing.B) {
 			b.SetBytes(int64(sz.n))
 			b.ReportAllocs()
 			b.ResetTimer()
+			u := startUsage()
 			for range b.N {
 				if _, err := c.Request(ctx, body); err != nil {
 					b.Fatal(err)
 				}
 			}
+			u.report(b)
 		})
 	}
 }
@@ -86,6 +100,8 @@ func BenchmarkThroughput8(b *testing.B) {
 func runClients(b *testing.B, n int, mk func(i int) func()) {
 	b.ReportAllocs()
 	b.ResetTimer()
+	u := startUsage()
+	defer u.report(b)
 	var wg sync.WaitGroup
 	for i := range n {
 		op := mk(i)
@@ -168,4 +184,26 @@ func rawRoundTrip(b *testing.B, c net.Conn, buf []byte) {
 	if _, err := io.ReadFull(c, buf); err != nil {
 		b.Fatal(fmt.Errorf("raw read: %w", err))
 	}
+}
+
+// usage is the process's resource usage at the start of a measurement.
+type usage struct{ ru syscall.Rusage }
+
+func startUsage() usage {
+	var u usage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &u.ru)
+	return u
+}
+
+// report adds cpu-ns/op and ctxsw/op for the time since startUsage.
+func (u usage) report(b *testing.B) {
+	var now syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &now); err != nil || b.N == 0 {
+		return
+	}
+	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
+	cpu := tv(now.Utime) - tv(u.ru.Utime) + tv(now.Stime) - tv(u.ru.Stime)
+	sw := (now.Nvcsw - u.ru.Nvcsw) + (now.Nivcsw - u.ru.Nivcsw)
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(sw)/float64(b.N), "ctxsw/op")
 }
