@@ -107,8 +107,11 @@ type Error struct {
 	Target string
 	// Path is the plist path, for bootstrap.
 	Path string
+	// ExitCode is launchctl's exit status.
+	ExitCode int
 	// Code is launchctl's error code: the number in "Bootstrap failed: 5:"
-	// when present, else the exit status.
+	// when the message has one, else the exit status. The sentinel errors
+	// match on it.
 	Code int
 	// Message is what launchctl printed, trimmed.
 	Message string
@@ -121,7 +124,7 @@ func (e *Error) Error() string {
 	if e.Path != "" {
 		fmt.Fprintf(&b, " %s", e.Path)
 	}
-	fmt.Fprintf(&b, ": exit %d", e.Code)
+	fmt.Fprintf(&b, ": exit %d", e.ExitCode)
 	if e.Message != "" {
 		fmt.Fprintf(&b, ": %s", e.Message)
 	}
@@ -260,7 +263,7 @@ func (l *Launchctl) run(ctx context.Context, op, target, path string, args ...st
 			code = n
 		}
 	}
-	return res, &Error{Op: op, Target: target, Path: path, Code: code, Message: msg}
+	return res, &Error{Op: op, Target: target, Path: path, ExitCode: res.ExitCode, Code: code, Message: msg}
 }
 
 // Bootstrap loads the job plist at path into d: launchctl bootstrap d path.

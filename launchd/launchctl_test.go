@@ -94,6 +94,7 @@ func TestErrorMapping(t *testing.T) {
 			var le *launchd.Error
 			require.ErrorAs(t, err, &le)
 			assert.Equal(t, tt.op, le.Op)
+			assert.Equal(t, tt.exit, le.ExitCode)
 			assert.Equal(t, tt.stderr, le.Message)
 			assert.Contains(t, err.Error(), tt.hint)
 			for _, other := range []error{launchd.ErrNotLoaded, launchd.ErrIO, launchd.ErrAlreadyLoaded, launchd.ErrDisabled, launchd.ErrNoGUIDomain, launchd.ErrPermission} {
