@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"math/bits"
@@ -23,7 +22,9 @@ const (
 	maxExpanded = 1 << 18
 )
 
-var errStructure = errors.New("launchd: malformed or oversized plist structure")
+// errStructure wraps ErrFormat, so callers see one sentinel for input the
+// package will not decode.
+var errStructure = fmt.Errorf("%w: malformed or oversized structure", ErrFormat)
 
 // checkStructure rejects input that would cost the decoder far more than
 // its size: deep nesting, and binary plists whose counts lie or whose

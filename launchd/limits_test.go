@@ -47,6 +47,7 @@ func TestBinaryExpansionBomb(t *testing.T) {
 	var v any
 	err := Unmarshal(data, &v)
 	require.ErrorIs(t, err, errStructure)
+	require.ErrorIs(t, err, ErrFormat)
 	assert.Contains(t, err.Error(), "expands to more than")
 
 	// Shared references that expand a little are fine and decode normally.
