@@ -19,7 +19,8 @@ const MaxPlistSize = 1 << 20
 var ErrTooLarge = errors.New("launchd: plist larger than MaxPlistSize")
 
 // ErrFormat is returned for a plist in a format launchd does not read
-// (OpenStep or GNUstep text) or for bytes that are no plist at all.
+// (OpenStep or GNUstep text), for bytes that are no plist at all, and for
+// plists nested too deeply or whose shared objects would expand too far.
 var ErrFormat = errors.New("launchd: not an XML or binary property list")
 
 // Marshal encodes v (a *Job, *BundleInfo or any value howett.net/plist
