@@ -383,14 +383,22 @@ func (t *xconn) replyNow(reply *cshim.Object, body Dict) {
 
 // HandleError implements cshim.Handler.
 func (t *xconn) HandleError(kind cshim.ErrorKind, desc string) {
+	if kind == cshim.ErrOther {
+		t.cfg.logger().Warn("xpc: unexpected libxpc event ignored", "conn", t.name, "event", desc)
+		return
+	}
 	e := t.errorFor(kind, desc, "")
-	final := kind == cshim.ErrInvalid
-	if final {
+	// The Conn ends on every error but these two; remember which, so that
+	// pending requests fail with it rather than with ErrClosed.
+	if kind != cshim.ErrInterrupted && kind != cshim.ErrTermination {
 		t.pmu.Lock()
 		if t.final == nil {
 			t.final = e
 		}
 		t.pmu.Unlock()
+	}
+	if kind == cshim.ErrInvalid {
+		// The last event of the connection.
 		t.failPending(e)
 		defer t.ended()
 	}

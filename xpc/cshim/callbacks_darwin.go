@@ -37,7 +37,7 @@ func goxpcError(h C.uintptr_t, kind C.int, desc *C.char) {
 	c.handler.HandleError(ErrorKind(kind), d)
 	if ErrorKind(kind) == ErrInvalid {
 		// libxpc delivers nothing after XPC_ERROR_CONNECTION_INVALID.
-		c.finish()
+		c.finish(cgo.Handle(h))
 	}
 }
 

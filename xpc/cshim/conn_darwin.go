@@ -247,12 +247,11 @@ func (c *Conn) Wait(timeout time.Duration) bool {
 	}
 }
 
-// finish runs after the final event: no callback can reach c any more.
-func (c *Conn) finish() {
+// finish runs after the final event, delivered through handle h: no
+// callback can reach c any more.
+func (c *Conn) finish(h cgo.Handle) {
 	c.finishOnce.Do(func() {
-		if c.handle != 0 {
-			c.handle.Delete()
-		}
+		h.Delete()
 		c.obj.Release()
 		close(c.done)
 	})
@@ -315,21 +314,20 @@ func (c *Conn) SendRequest(wire []byte, fds []int, eps []*Object, maxSize int, d
 	return err
 }
 
-// SendReply fills reply (from Message.Reply) with wire and sends it on c.
-// reply is released either way.
+// SendReply fills reply (from Message.Reply) with wire and sends it on c
+// (one C call, which also releases reply). reply is released either way.
 func (c *Conn) SendReply(reply *Object, wire []byte, fds []int, eps []*Object) error {
-	defer reply.Release()
+	defer reply.Release() // a no-op once taken
 	p, ok := c.obj.acquire()
 	if !ok {
 		return ErrReleased
 	}
 	defer c.obj.mu.RUnlock()
-	rp, ok := reply.acquire()
-	if !ok {
-		return ErrReleased
-	}
-	defer reply.mu.RUnlock()
 	return withAttachments(fds, eps, func(a *attachments) error {
+		rp, ok := reply.take()
+		if !ok {
+			return ErrReleased
+		}
 		var errbuf [160]C.char
 		if C.goxpc_send_reply(p, rp, wirePtr(wire), C.size_t(len(wire)), a.fdPtr(), C.size_t(len(a.fds)),
 			a.epPtr(), C.size_t(len(a.eps)), &errbuf[0], C.size_t(len(errbuf))) != 0 {

@@ -91,6 +91,21 @@ func (o *Object) Release() {
 	live.Add(-1)
 }
 
+// take transfers o's reference to a C function that consumes it, without a
+// cgo call of its own.
+func (o *Object) take() (C.xpc_object_t, bool) {
+	o.mu.Lock()
+	p := o.p
+	o.p = nil
+	o.mu.Unlock()
+	if p == nil {
+		return nil, false
+	}
+	o.cleanup.Stop()
+	live.Add(-1)
+	return C.xpc_object_t(p), true
+}
+
 // Use calls f with the xpc_object_t while o holds its reference. f must
 // not keep or release the pointer.
 func (o *Object) Use(f func(p unsafe.Pointer) error) error {
@@ -163,7 +178,7 @@ func payloadFrom(p *C.goxpc_payload) (Payload, error) {
 		}
 		return Payload{}, errors.New(C.GoString(&p.err[0]))
 	}
-	out := Payload{Wire: C.GoBytes(unsafe.Pointer(p.buf), C.int(p.len))}
+	out := Payload{Wire: append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(p.buf)), p.len)...)}
 	if p.nfds > 0 {
 		for _, fd := range unsafe.Slice(p.fds, p.nfds) {
 			out.FDs = append(out.FDs, int(fd))

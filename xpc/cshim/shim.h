@@ -65,6 +65,7 @@ int goxpc_send(xpc_object_t conn, const uint8_t *buf, size_t len, const int *fds
 	xpc_object_t const *eps, size_t neps, char *err, size_t errlen);
 int goxpc_send_request(xpc_object_t conn, const uint8_t *buf, size_t len, const int *fds, size_t nfds,
 	xpc_object_t const *eps, size_t neps, uintptr_t handle, size_t maxsize, char *err, size_t errlen);
+// goxpc_send_reply consumes the caller's reference to reply.
 int goxpc_send_reply(xpc_object_t conn, xpc_object_t reply, const uint8_t *buf, size_t len,
 	const int *fds, size_t nfds, xpc_object_t const *eps, size_t neps, char *err, size_t errlen);
 

@@ -785,9 +785,11 @@ int goxpc_send_request(xpc_object_t conn, const uint8_t *buf, size_t len, const 
 
 int goxpc_send_reply(xpc_object_t conn, xpc_object_t reply, const uint8_t *buf, size_t len,
 	const int *fds, size_t nfds, xpc_object_t const *eps, size_t neps, char *err, size_t errlen) {
-	// Build aside and copy, so a failure leaves reply untouched.
+	// Build aside and copy, so a failure leaves reply untouched. The
+	// caller's reference to reply is consumed either way.
 	xpc_object_t body = goxpc_build(buf, len, fds, nfds, eps, neps, err, errlen);
 	if (body == NULL) {
+		xpc_release(reply);
 		return -1;
 	}
 	xpc_dictionary_apply(body, ^bool(const char *key, xpc_object_t val) {
@@ -796,5 +798,6 @@ int goxpc_send_reply(xpc_object_t conn, xpc_object_t reply, const uint8_t *buf, 
 	});
 	xpc_release(body);
 	xpc_connection_send_message((xpc_connection_t)conn, reply);
+	xpc_release(reply);
 	return 0;
 }
