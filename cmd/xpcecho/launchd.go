@@ -76,7 +76,8 @@ func (f *jobFlags) domain() launchd.Domain {
 
 func cmdPlist(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const summary = "Print the launchd job for the echo service: the running binary serving NAME,\n" +
-		"advertised as a Mach service, with its output logged to a file."
+		"advertised as a Mach service, with its output logged to a file.\n" +
+		"A --daemon job runs \"serve --privileged\"; clients then use \"send --privileged\"."
 	fs := newFlagSet("plist", "", summary, stderr)
 	var f jobFlags
 	f.add(fs, "print a LaunchDaemon (system domain) instead of a LaunchAgent")
@@ -149,7 +150,11 @@ func cmdInstall(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "  plist:  %s\n", res.Path)
 	fmt.Fprintf(stdout, "  logs:   %s\n", job.StandardOutPath)
 	fmt.Fprintf(stdout, "  status: launchctl print %s\n", res.Domain.Service(job.Label))
-	fmt.Fprintf(stdout, "  try:    %s send --service %s hello\n", filepath.Base(exe), f.service)
+	privileged := ""
+	if f.daemon {
+		privileged = "--privileged "
+	}
+	fmt.Fprintf(stdout, "  try:    %s send %s--service %s hello\n", filepath.Base(exe), privileged, f.service)
 	return nil
 }
 
@@ -208,9 +213,13 @@ func echoJob(service string, daemon bool) (*launchd.Job, string, error) {
 		logDir = filepath.Join(home, "Library", "Logs")
 	}
 	logFile := filepath.Join(logDir, service+".log")
+	argv := []string{exe, "serve", "--service", service}
+	if daemon {
+		argv = append(argv, "--privileged") // a daemon serves the system namespace
+	}
 	job := &launchd.Job{
 		Label:             service,
-		ProgramArguments:  []string{exe, "serve", "--service", service},
+		ProgramArguments:  argv,
 		MachServices:      map[string]launchd.MachService{service: {}},
 		StandardOutPath:   logFile,
 		StandardErrorPath: logFile,

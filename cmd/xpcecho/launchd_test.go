@@ -96,7 +96,7 @@ func TestPlistDaemonNamedService(t *testing.T) {
 	job, err := launchd.ParseJob([]byte(out))
 	require.NoError(t, err)
 	assert.Equal(t, "com.example.echod", job.Label)
-	assert.Equal(t, []string{"/Users/me/bin/xpcecho", "serve", "--service", "com.example.echod"}, job.ProgramArguments)
+	assert.Equal(t, []string{"/Users/me/bin/xpcecho", "serve", "--service", "com.example.echod", "--privileged"}, job.ProgramArguments)
 	assert.Equal(t, "/Library/Logs/com.example.echod.log", job.StandardOutPath)
 }
 
@@ -220,6 +220,7 @@ func TestInstallDaemon(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, stderr, "launchd will run /Users/me/bin/xpcecho as root, but it is in a home directory")
 	assert.Contains(t, out, "installed com.github.goxpc.xpcecho in system")
+	assert.Contains(t, out, "xpcecho send --privileged --service com.github.goxpc.xpcecho hello")
 	assert.True(t, fake.Loaded("system/com.github.goxpc.xpcecho"))
 	job, err := launchd.ReadJob(filepath.Join(dir, "com.github.goxpc.xpcecho.plist"))
 	require.NoError(t, err)
