@@ -191,6 +191,9 @@ func checkLaunchd(op string, daemon bool) error {
 	if daemon && geteuid() != 0 {
 		return fmt.Errorf("%s --daemon changes the system domain and /Library/LaunchDaemons, which needs root: run it with sudo", op)
 	}
+	if !daemon && geteuid() == 0 {
+		return fmt.Errorf("%s as root would use root's LaunchAgents (gui/0): run it without sudo for your own agent, or pass --daemon for a LaunchDaemon", op)
+	}
 	return nil
 }
 

@@ -210,6 +210,17 @@ func TestInstallDaemonNeedsRoot(t *testing.T) {
 	assert.Empty(t, fake.Calls())
 }
 
+func TestInstallAgentRefusesSudo(t *testing.T) {
+	fake, _ := fakeLaunchdEnv(t)
+	geteuid = func() int { return 0 }
+	for _, cmd := range []string{"install", "uninstall"} {
+		_, _, err := runCmd(t, cmd)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "without sudo")
+	}
+	assert.Empty(t, fake.Calls())
+}
+
 func TestInstallDaemon(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the plist is chowned to root:wheel, which needs root")
