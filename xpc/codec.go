@@ -66,6 +66,18 @@ const (
 	MaxDepth = 64
 	// maxAttachments bounds file descriptors plus endpoints in one message.
 	maxAttachments = 256
+	// preallocMax bounds how many elements a container's count may
+	// preallocate before they are read: nested containers each claiming
+	// the whole rest of the input would otherwise multiply (a 1 MiB
+	// message could allocate 250 MiB).
+	preallocMax = 64
+)
+
+// The dates an XPC date (int64 nanoseconds since the Unix epoch) can hold;
+// time.Time.UnixNano is undefined outside them.
+var (
+	minDate = time.Unix(0, math.MinInt64)
+	maxDate = time.Unix(0, math.MaxInt64)
 )
 
 // ErrMalformed reports bytes that are not a valid encoded message.
@@ -246,6 +258,9 @@ func (e *encoder) value(v any, depth int) error {
 		e.u32(tagDouble)
 		e.u64(math.Float64bits(v))
 	case time.Time:
+		if v.Before(minDate) || v.After(maxDate) {
+			return &errEncode{"date " + v.Format(time.RFC3339) + " is outside the years 1678-2262 that XPC's int64 nanosecond dates hold (for an unset time use omitempty or *time.Time)"}
+		}
 		e.u32(tagDate)
 		e.u64(uint64(v.UnixNano()))
 	case []byte:
@@ -481,7 +496,7 @@ func (d *decoder) dict(depth int) (Dict, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := make(Dict, count)
+	m := make(Dict, min(count, preallocMax))
 	for i := 0; i < count; i++ {
 		k, err := d.cstring()
 		if err != nil {
@@ -510,11 +525,13 @@ func (d *decoder) array(depth int) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := make([]any, count)
-	for i := range a {
-		if a[i], err = d.value(depth); err != nil {
+	a := make([]any, 0, min(count, preallocMax))
+	for i := 0; i < count; i++ {
+		v, err := d.value(depth)
+		if err != nil {
 			return nil, err
 		}
+		a = append(a, v)
 	}
 	if d.off != end {
 		return nil, d.fail("array length disagrees with its contents")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,8 @@ func TestRoundTripEveryType(t *testing.T) {
 		"dateNano":    nsec,
 		"datePre1970": pre1970,
 		"dateEpoch":   time.Unix(0, 0),
+		"dateMin":     time.Unix(0, math.MinInt64),
+		"dateMax":     time.Unix(0, math.MaxInt64),
 		"dataEmpty":   []byte{},
 		"data1":       []byte{0xff},
 		"data3":       []byte{1, 2, 3},
@@ -400,6 +403,9 @@ func TestEncodeRejects(t *testing.T) {
 		{"nil file", Dict{"f": (*os.File)(nil)}, "f", "nil *os.File"},
 		{"nil endpoint", Dict{"e": (*Endpoint)(nil)}, "e", "nil *Endpoint"},
 		{"empty endpoint", Dict{"e": &Endpoint{}}, "e", "nil *Endpoint"},
+		{"zero time", Dict{"t": time.Time{}}, "t", "outside the years 1678-2262"},
+		{"date before 1678", Dict{"t": time.Date(1677, 9, 21, 0, 0, 0, 0, time.UTC)}, "t", "1677-09-21T00:00:00Z is outside"},
+		{"date after 2262", Dict{"t": time.Date(2262, 4, 12, 0, 0, 0, 0, time.UTC)}, "t", "outside"},
 		{"too deep", deep, strings.Repeat("a.", MaxDepth-1) + "a", "nesting deeper than 64"},
 	}
 	for _, tc := range cases {
@@ -774,4 +780,24 @@ func TestDecodeStringsAcrossArenaChunks(t *testing.T) {
 	if diff := cmp.Diff(msg, got); diff != "" {
 		t.Fatalf("round trip (-want +got):\n%s", diff)
 	}
+}
+
+// Containers that claim as many elements as would fit, nested MaxDepth
+// deep, must not make the decoder preallocate for every level: memory must
+// stay proportional to the input, not to input × depth.
+func TestDecodeLyingCountsDoNotAmplifyMemory(t *testing.T) {
+	const fill = 256 << 10
+	obj := make([]byte, fill) // zeros: an invalid type tag, found only after the claims
+	for i := 0; i < MaxDepth-1; i++ {
+		obj = cat(le32(tagArray), le32(uint32(4+len(obj))), le32(uint32(len(obj)/4)), obj)
+	}
+	msg := rawMsg(rawContainer(tagDictionary, 1, rawKey("a"), obj))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := Decode(msg)
+	runtime.ReadMemStats(&after)
+	requireMalformed(t, msg, err, "unsupported type 0x0")
+	allocated := after.TotalAlloc - before.TotalAlloc
+	// Unbounded preallocation costs 64 levels × 64K slots × 16 bytes = 64 MiB.
+	assert.Less(t, allocated, uint64(8<<20), "decoding %d bytes allocated %d bytes", len(msg), allocated)
 }

@@ -33,7 +33,7 @@ type Unmarshaler interface {
 //     unsigned ones to uint64; []byte to data; time.Time to date; UUID,
 //     *os.File and *Endpoint to themselves; slices and arrays to arrays;
 //     maps with string keys and structs to dictionaries; nil pointers,
-//     slices, maps and interfaces to null.
+//     slices, maps and interfaces, and the zero time.Time, to null.
 func Marshal(v any) (Dict, error) {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface {
@@ -100,6 +100,9 @@ func marshalValue(rv reflect.Value, path []string) (any, error) {
 	case timeType, uuidType, fileType, endpointType:
 		if rv.Kind() == reflect.Pointer && rv.IsNil() {
 			return nil, nil
+		}
+		if t == timeType && rv.Interface().(time.Time).IsZero() {
+			return nil, nil // outside XPC's date range; Unmarshal turns null back into the zero time
 		}
 		return rv.Interface(), nil
 	}

@@ -533,8 +533,15 @@ func TestMarshalNilSpecialTypes(t *testing.T) {
 		assert.Contains(t, d, k)
 		assert.Nil(t, d[k], k)
 	}
-	_, err = Encode(d)
+	assert.Contains(t, d, "when")
+	assert.Nil(t, d["when"], "the zero time is null: XPC dates cannot hold year 1")
+	b, err := Encode(d)
 	require.NoError(t, err, "nil special values encode as null")
+	d2, err := Decode(b)
+	require.NoError(t, err)
+	out := mSpecial{When: time.Now()}
+	require.NoError(t, Unmarshal(d2, &out))
+	assert.True(t, out.When.IsZero(), "null comes back as the zero time")
 }
 
 // omitempty.
