@@ -321,13 +321,12 @@ func codeInfo(code C.SecStaticCodeRef) (*Info, error) {
 		}
 	}
 
-	req, err := secCodeCopyDesignatedRequirement(code)
-	if err != nil {
-		return nil, err
-	}
-	defer cfRelease(C.CFTypeRef(req))
-	if info.DesignatedRequirement, err = secRequirementCopyString(req); err != nil {
-		return nil, err
+	// Modified or improperly signed code may have no designated requirement
+	// (documented for SecCodeCopyDesignatedRequirement); the rest of the
+	// description is still worth having, so the field stays empty.
+	if req, err := secCodeCopyDesignatedRequirement(code); err == nil {
+		defer cfRelease(C.CFTypeRef(req))
+		info.DesignatedRequirement, _ = secRequirementCopyString(req)
 	}
 	return info, nil
 }
@@ -407,6 +406,8 @@ func checkCode(code C.SecCodeRef, requirement string) error {
 // The Info says what the signature claims; it is not proof. InfoForPath
 // does not validate the signature, and anyone can ad-hoc sign code with any
 // identifier: authenticate code with CheckPath and a requirement.
+// DesignatedRequirement is empty when Security.framework cannot derive one
+// (modified or improperly signed code).
 func InfoForPath(path string) (*Info, error) {
 	code, err := staticCodeForPath(path)
 	if err != nil {
