@@ -89,6 +89,12 @@ func marshalValue(rv reflect.Value, path []string) (any, error) {
 		return nil, nil
 	}
 	t := rv.Type()
+	// A Marshaler with a pointer receiver is used when the value is
+	// addressable (a field reached through a pointer), as encoding/json does.
+	if rv.Kind() != reflect.Pointer && rv.CanAddr() && !t.Implements(marshalerType) && reflect.PointerTo(t).Implements(marshalerType) {
+		rv = rv.Addr()
+		t = rv.Type()
+	}
 	if t.Implements(marshalerType) && !(rv.Kind() == reflect.Pointer && rv.IsNil()) {
 		v, err := rv.Interface().(Marshaler).MarshalXPC()
 		if err != nil {
@@ -226,6 +232,7 @@ type field struct {
 	name      string
 	index     []int
 	omitEmpty bool
+	depth     int // embedding depth; the shallowest field of a name wins
 }
 
 var fieldCache sync.Map // reflect.Type → []field
@@ -274,7 +281,7 @@ func typeFields(t reflect.Type) []field {
 			}
 			seen[name] = depth
 			idx := append(append([]int(nil), index...), i)
-			out = append(out, field{name: name, index: idx, omitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
+			out = append(out, field{name: name, index: idx, omitEmpty: strings.Contains(","+opts+",", ",omitempty,"), depth: depth})
 		}
 		for _, sf := range embedded {
 			ft := sf.Type
@@ -285,7 +292,17 @@ func typeFields(t reflect.Type) []field {
 		}
 	}
 	walk(t, nil, 0)
-	return out
+	// The walk is depth-first, so a deeper field may have been listed
+	// before a shallower one of the same name: keep only the first of the
+	// shallowest.
+	kept := out[:0]
+	for _, f := range out {
+		if seen[f.name] == f.depth {
+			kept = append(kept, f)
+			seen[f.name] = -1
+		}
+	}
+	return kept
 }
 
 // UnmarshalTypeError reports a value that cannot be stored in a Go value,
@@ -403,6 +420,9 @@ func unmarshalValue(val any, rv reflect.Value, path []string) error {
 		f, ok := val.(float64)
 		if !ok {
 			return mismatch()
+		}
+		if rv.OverflowFloat(f) {
+			return &UnmarshalTypeError{Value: fmt.Sprintf("double %v", f), Type: t, Path: rootPath(path)}
 		}
 		rv.SetFloat(f)
 		return nil

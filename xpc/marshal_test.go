@@ -686,3 +686,54 @@ func TestTypeFieldsCached(t *testing.T) {
 	}
 	assert.Equal(t, []string{"id", "items", "pair", "attrs", "note", "parent", "Untagged", "Ratio"}, names)
 }
+
+// mPtrTemp marshals through a pointer receiver.
+type mPtrTemp struct{ C float64 }
+
+func (p *mPtrTemp) MarshalXPC() (any, error) { return fmt.Sprintf("%gC", p.C), nil }
+
+func TestMarshalerWithPointerReceiver(t *testing.T) {
+	type holder struct {
+		T mPtrTemp `xpc:"t"`
+	}
+	d, err := Marshal(&holder{T: mPtrTemp{C: 20}})
+	require.NoError(t, err)
+	assert.Equal(t, Dict{"t": "20C"}, d, "an addressable field uses the pointer-receiver MarshalXPC")
+}
+
+func TestUnmarshalFloat32Overflow(t *testing.T) {
+	var v struct{ F float32 }
+	err := Unmarshal(Dict{"F": 1e300}, &v)
+	var ute *UnmarshalTypeError
+	require.ErrorAs(t, err, &ute)
+	assert.Equal(t, "F", ute.Path)
+	assert.Equal(t, "double 1e+300", ute.Value)
+	require.NoError(t, Unmarshal(Dict{"F": math.Inf(-1)}, &v), "infinities fit a float32")
+	assert.True(t, math.IsInf(float64(v.F), -1))
+}
+
+type MDeep struct{ X string }
+type MViaDeep struct{ MDeep }
+type MShallow struct{ X int }
+
+// X is promoted from MViaDeep.MDeep (depth 2) and from MShallow (depth 1):
+// only the shallower one is a key, whichever embed comes first.
+type mShadowOrder struct {
+	MViaDeep
+	MShallow
+}
+
+func TestShallowestPromotedFieldWins(t *testing.T) {
+	fields := typeFields(reflect.TypeFor[mShadowOrder]())
+	require.Len(t, fields, 1)
+	assert.Equal(t, []int{1, 0}, fields[0].index)
+
+	var v mShadowOrder
+	require.NoError(t, Unmarshal(Dict{"X": int64(4)}, &v))
+	assert.Equal(t, 4, v.MShallow.X)
+	assert.Empty(t, v.MDeep.X, "the hidden deeper field is not set")
+
+	d, err := Marshal(mShadowOrder{MViaDeep{MDeep{"deep"}}, MShallow{5}})
+	require.NoError(t, err)
+	assert.Equal(t, Dict{"X": int64(5)}, d)
+}
