@@ -437,7 +437,7 @@ func (t *xconn) errorFor(kind cshim.ErrorKind, desc, op string) *Error {
 	switch kind {
 	case cshim.ErrInterrupted:
 		e.Kind, e.Retryable = ErrInterrupted, true
-		add("the service exited or crashed; the next message relaunches it")
+		add("the service exited or crashed; the next message relaunches it (if this repeats on every message, the service may be refusing this process, e.g. by a code-signing requirement)")
 	case cshim.ErrInvalid:
 		e.Kind = ErrInvalid
 		switch {
