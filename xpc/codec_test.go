@@ -386,6 +386,10 @@ func TestEncodeRejects(t *testing.T) {
 	for i := 0; i < MaxDepth; i++ {
 		deep = Dict{"a": deep}
 	}
+	var deepArray any = []any{}
+	for i := 0; i < MaxDepth-1; i++ {
+		deepArray = []any{deepArray}
+	}
 	cases := []struct {
 		name   string
 		msg    Dict
@@ -406,6 +410,7 @@ func TestEncodeRejects(t *testing.T) {
 		{"zero time", Dict{"t": time.Time{}}, "t", "outside the years 1678-2262"},
 		{"date before 1678", Dict{"t": time.Date(1677, 9, 21, 0, 0, 0, 0, time.UTC)}, "t", "1677-09-21T00:00:00Z is outside"},
 		{"date after 2262", Dict{"t": time.Date(2262, 4, 12, 0, 0, 0, 0, time.UTC)}, "t", "outside"},
+		{"arrays too deep", Dict{"a": deepArray}, "a" + strings.Repeat("[0]", MaxDepth-1), "nesting deeper than 64"},
 		{"too deep", deep, strings.Repeat("a.", MaxDepth-1) + "a", "nesting deeper than 64"},
 	}
 	for _, tc := range cases {
