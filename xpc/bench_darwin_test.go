@@ -17,9 +17,9 @@ var benchBody = Dict{
 	"items":  []any{"a", "b", int64(3), Dict{"k": true}},
 }
 
-// BenchmarkConvert measures one message through both C calls: encode in
+// BenchmarkLibxpcConvert measures one message through both C calls: encode in
 // Go, build the xpc object tree, walk it back, decode in Go.
-func BenchmarkConvert(b *testing.B) {
+func BenchmarkLibxpcConvert(b *testing.B) {
 	b.ReportAllocs()
 	tr := &xconn{name: "bench", cfg: &Config{}}
 	for b.Loop() {
@@ -43,9 +43,9 @@ func BenchmarkConvert(b *testing.B) {
 	}
 }
 
-// BenchmarkRoundTrip measures a request and its reply through an anonymous
+// BenchmarkLibxpcRoundTrip measures a request and its reply through an anonymous
 // listener in this process.
-func BenchmarkRoundTrip(b *testing.B) {
+func BenchmarkLibxpcRoundTrip(b *testing.B) {
 	_, ep := anonymous(b, quietConfig(echoHandler))
 	c, err := (&Config{}).DialEndpoint(darwinCtx(b), ep)
 	if err != nil {
@@ -61,9 +61,9 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 }
 
-// BenchmarkRoundTripParallel measures requests from many goroutines on one
+// BenchmarkLibxpcRoundTripParallel measures requests from many goroutines on one
 // connection.
-func BenchmarkRoundTripParallel(b *testing.B) {
+func BenchmarkLibxpcRoundTripParallel(b *testing.B) {
 	_, ep := anonymous(b, quietConfig(echoHandler))
 	c, err := (&Config{}).DialEndpoint(darwinCtx(b), ep)
 	if err != nil {
