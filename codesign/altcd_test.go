@@ -5,6 +5,7 @@ import (
 	"crypto/sha1" //nolint:gosec
 	"crypto/sha256"
 	"encoding/binary"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,6 +54,7 @@ type testCD struct {
 	teamID   string // needs version >= 0x20200
 	// codeLimit64 stores the code limit in the 64-bit field (0x20300+).
 	codeLimit64 bool
+	flags       codesign.CodeFlags // default FlagAdhoc
 	// corruptPage, if >= 0, stores a wrong hash for that page.
 	corruptPage int
 }
@@ -85,6 +87,9 @@ type resignOptions struct {
 	// external holds bundle files whose hashes go in special slots 1
 	// (Info.plist) and 3 (CodeResources).
 	external map[int][]byte
+	// unsealed lists special slots whose blobs stay in the SuperBlob but
+	// whose hashes are left zero.
+	unsealed []int
 	// cms, if set, returns the CMS blob payload for the CodeDirectory
 	// blobs (slot 0 first); else the signature is ad hoc.
 	cms func(cds [][]byte) []byte
@@ -137,7 +142,11 @@ func buildSuperBlob(code []byte, codeLimit uint32, o resignOptions) []byte {
 		be.PutUint32(cd[0:], 0xfade0c02)
 		be.PutUint32(cd[4:], uint32(len(cd)))
 		be.PutUint32(cd[8:], version)
-		be.PutUint32(cd[12:], uint32(codesign.FlagAdhoc))
+		flags := c.flags
+		if flags == 0 {
+			flags = codesign.FlagAdhoc
+		}
+		be.PutUint32(cd[12:], uint32(flags))
 		be.PutUint32(cd[16:], uint32(hashOff))
 		be.PutUint32(cd[20:], uint32(hdr))
 		be.PutUint32(cd[24:], nSpecial)
@@ -158,7 +167,9 @@ func buildSuperBlob(code []byte, codeLimit uint32, o resignOptions) []byte {
 		}
 		copy(cd[hdr:], ident)
 		for slot, b := range special {
-			copy(cd[hashOff-slot*hs:], testHash(c.hashType, b)[:hs])
+			if !slices.Contains(o.unsealed, slot) {
+				copy(cd[hashOff-slot*hs:], testHash(c.hashType, b)[:hs])
+			}
 		}
 		for p := range nPages {
 			page := code[p*4096 : min((p+1)*4096, len(code))]
@@ -348,4 +359,35 @@ func TestLaunchConstraintTampered(t *testing.T) {
 
 func findCodeLimit(t *testing.T, data []byte) uint32 {
 	return binary.LittleEndian.Uint32(data[findLoadCommand(t, data, 0x1d)+8:])
+}
+
+func TestUnsealedBlobsIgnored(t *testing.T) {
+	data := resignWith(t, readTestdata(t, "hello-arm64-linker"), resignOptions{
+		cds:      []testCD{{hashType: codesign.HashSHA256, corruptPage: -1}},
+		unsealed: []int{5, 8},
+	})
+	f, err := codesign.NewFile(bytes.NewReader(data))
+	require.NoError(t, err)
+	s := f.Signatures[0]
+	assert.Nil(t, s.Entitlements, "unsealed XML entitlements are not the code's")
+	assert.NotContains(t, s.LaunchConstraints, codesign.SlotLaunchConstraintSelf)
+	assert.NotNil(t, s.EntitlementsDER, "the sealed DER form stays")
+	var slots []codesign.Slot
+	for _, b := range s.Blobs {
+		slots = append(slots, b.Slot)
+	}
+	assert.Contains(t, slots, codesign.SlotEntitlements, "Blobs still lists it")
+	// Info falls back to the sealed DER entitlements.
+	assert.Equal(t, int64(42), s.Info().Entitlements["n"])
+	require.NoError(t, f.Verify())
+}
+
+func TestDuplicateHashTypes(t *testing.T) {
+	data := resign(t, readTestdata(t, "hello-arm64-linker"), []testCD{
+		{hashType: codesign.HashSHA256, corruptPage: -1},
+		{hashType: codesign.HashSHA256, corruptPage: -1},
+	})
+	_, err := codesign.NewFile(bytes.NewReader(data))
+	require.ErrorIs(t, err, codesign.ErrMalformed)
+	assert.ErrorContains(t, err, "two CodeDirectories use sha256")
 }

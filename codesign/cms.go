@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/smallstep/pkcs7"
@@ -45,8 +46,9 @@ type tstInfo struct {
 // cmsInfo keeps the parsed CMS message for verification.
 type cmsInfo struct {
 	p7 *pkcs7.PKCS7
-	// cdHashes2 holds the full hashes of the CDHashes2 attribute.
-	cdHashes2 [][]byte
+	// cdHashes2 holds the (algorithm, full hash) pairs of the CDHashes2
+	// attribute; nil when absent.
+	cdHashes2 []cdHashPair
 	// tsToken and tst are the RFC 3161 timestamp token, if any.
 	tsToken *pkcs7.PKCS7
 	tst     *tstInfo
@@ -109,7 +111,7 @@ func (s *Signature) parseCMS() (err error) {
 				if rest, err = asn1.Unmarshal(rest, &pair); err != nil {
 					return fmt.Errorf("CDHashes2 attribute: %w", err)
 				}
-				s.cms.cdHashes2 = append(s.cms.cdHashes2, pair.Digest)
+				s.cms.cdHashes2 = append(s.cms.cdHashes2, cdHashPair{pair.Alg, pair.Digest})
 			}
 		}
 	}
@@ -195,9 +197,10 @@ func orderChain(leaf *x509.Certificate, certs []*x509.Certificate) []*x509.Certi
 }
 
 // verifyCMS checks the CMS signature over the slot-0 CodeDirectory with the
-// embedded signer certificate, and that every CodeDirectory is named by the
-// cdhash attributes when the signer included them, as Security.framework
-// does for signatures with several hash types.
+// embedded signer certificate, the timestamp token, the cdhash attributes
+// that cover the other CodeDirectories, and the team ID, as
+// Security.framework's SecStaticCode::verifySignature does — except trust,
+// which only opts.Roots adds.
 func (s *Signature) verifyCMS(opts *VerifyOptions) error {
 	if s.cms == nil {
 		if opts != nil && opts.Roots != nil {
@@ -220,29 +223,11 @@ func (s *Signature) verifyCMS(opts *VerifyOptions) error {
 	if err := s.verifyTimestamp(); err != nil {
 		return err
 	}
-	if s.CMSCDHashes != nil {
-		if len(s.CMSCDHashes) != len(s.CodeDirectories) {
-			return &CMSError{Arch: s.Arch, Reason: fmt.Sprintf("CDHashes attribute names %d CodeDirectories, the signature has %d", len(s.CMSCDHashes), len(s.CodeDirectories))}
-		}
-		for i, cd := range s.CodeDirectories {
-			if !bytes.Equal(s.CMSCDHashes[i], cd.CDHash()) {
-				return &CMSError{Arch: s.Arch, Reason: fmt.Sprintf("CDHashes attribute does not match %s", cd.Slot)}
-			}
-		}
-	} else if len(s.CodeDirectories) > 1 && s.cms.cdHashes2 == nil {
-		return &CMSError{Arch: s.Arch, Reason: "alternate CodeDirectories are not covered by the CMS signature (no CDHashes attribute)"}
+	if err := s.verifyCDHashAttributes(); err != nil {
+		return err
 	}
-	if s.cms.cdHashes2 != nil {
-		for _, cd := range s.CodeDirectories {
-			full := cd.Hash()
-			found := false
-			for _, h := range s.cms.cdHashes2 {
-				found = found || bytes.Equal(h, full)
-			}
-			if !found {
-				return &CMSError{Arch: s.Arch, Reason: fmt.Sprintf("CDHashes2 attribute does not name %s", cd.Slot)}
-			}
-		}
+	if err := s.verifyTeamID(); err != nil {
+		return err
 	}
 	if opts != nil && opts.Roots != nil {
 		if err := s.verifyChain(opts); err != nil {
@@ -250,6 +235,121 @@ func (s *Signature) verifyCMS(opts *VerifyOptions) error {
 		}
 	}
 	return nil
+}
+
+type cdHashPair struct {
+	alg    asn1.ObjectIdentifier
+	digest []byte
+}
+
+// hashTypeOID returns the digest OID Security.framework uses for a
+// CodeDirectory hash type in CDHashes2, or nil for types it does not map.
+func hashTypeOID(h HashType) asn1.ObjectIdentifier {
+	switch h {
+	case HashSHA1:
+		return pkcs7.OIDDigestAlgorithmSHA1
+	case HashSHA256:
+		return pkcs7.OIDDigestAlgorithmSHA256
+	case HashSHA384:
+		return pkcs7.OIDDigestAlgorithmSHA384
+	}
+	return nil
+}
+
+// verifyCDHashAttributes applies Security.framework's rules
+// (SecStaticCode::verifySignature) to the signer's cdhash attributes, which
+// extend the CMS signature from the slot-0 CodeDirectory to the others:
+//   - CDHashes (plist): the truncated cdhashes of all CodeDirectories,
+//     ordered by hash type, must equal the attribute's list;
+//   - CDHashes2: one entry per CodeDirectory; each one whose algorithm is
+//     known must carry its full hash, and the kernel's pick must be named.
+//
+// Like Security.framework it accepts a signature with neither attribute;
+// then, as an extra check of this reader, every alternate must agree with
+// the signed slot-0 directory on identifier, team ID and flags, since Info
+// reports the alternate when its hash type is stronger.
+func (s *Signature) verifyCDHashAttributes() error {
+	fail := func(format string, args ...any) error {
+		return &CMSError{Arch: s.Arch, Reason: fmt.Sprintf(format, args...)}
+	}
+	if s.CMSCDHashes != nil {
+		byType := slices.Clone(s.CodeDirectories)
+		slices.SortStableFunc(byType, func(a, b *CodeDirectory) int { return int(a.HashType) - int(b.HashType) })
+		if len(s.CMSCDHashes) != len(byType) {
+			return fail("CDHashes attribute names %d CodeDirectories, the signature has %d", len(s.CMSCDHashes), len(byType))
+		}
+		for i, cd := range byType {
+			if !bytes.Equal(s.CMSCDHashes[i], cd.CDHash()) {
+				return fail("CDHashes attribute does not match %s (%s)", cd.Slot, cd.HashType)
+			}
+		}
+	}
+	if s.cms.cdHashes2 != nil {
+		if len(s.cms.cdHashes2) != len(s.CodeDirectories) {
+			return fail("CDHashes2 attribute names %d CodeDirectories, the signature has %d", len(s.cms.cdHashes2), len(s.CodeDirectories))
+		}
+		best := s.CodeDirectory()
+		foundBest := false
+		for _, cd := range s.CodeDirectories {
+			oid := hashTypeOID(cd.HashType)
+			if oid == nil {
+				continue
+			}
+			var got []byte
+			for _, p := range s.cms.cdHashes2 {
+				if p.alg.Equal(oid) {
+					got = p.digest
+				}
+			}
+			if !bytes.Equal(got, cd.Hash()) {
+				return fail("CDHashes2 attribute does not match %s (%s)", cd.Slot, cd.HashType)
+			}
+			foundBest = foundBest || cd == best
+		}
+		if !foundBest {
+			return fail("CDHashes2 attribute does not name the %s CodeDirectory", best.HashType)
+		}
+	}
+	if s.CMSCDHashes == nil && s.cms.cdHashes2 == nil {
+		base := s.CodeDirectories[0]
+		for _, cd := range s.CodeDirectories[1:] {
+			if cd.Identifier != base.Identifier || cd.TeamID != base.TeamID || cd.Flags != base.Flags {
+				return fail("%s is not covered by a cdhash attribute and disagrees with the signed CodeDirectory", cd.Slot)
+			}
+		}
+	}
+	return nil
+}
+
+// verifyTeamID applies Security.framework's rule that an Apple developer
+// certificate's team (the leaf's first OU) must equal the CodeDirectory's
+// team ID when both exist. Here "Apple developer certificate" means a leaf
+// carrying one of Apple's developer marker extensions; whether it really
+// chains to Apple is the trust decision left to the caller.
+func (s *Signature) verifyTeamID() error {
+	team := s.CodeDirectory().TeamID
+	if team == "" || len(s.Certificates) == 0 {
+		return nil
+	}
+	leaf := s.Certificates[0]
+	if len(leaf.Subject.OrganizationalUnit) == 0 || !hasAppleLeafMarker(leaf) {
+		return nil
+	}
+	if ou := leaf.Subject.OrganizationalUnit[0]; ou != team {
+		return &CMSError{Arch: s.Arch, Reason: fmt.Sprintf("team identifier in the signing certificate (%s) does not match the CodeDirectory's (%s)", ou, team)}
+	}
+	return nil
+}
+
+func hasAppleLeafMarker(c *x509.Certificate) bool {
+	for _, e := range c.Extensions {
+		for _, m := range appleLeafMarkers {
+			if e.Id.Equal(m) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // verifyTimestamp checks that the timestamp token is signed by the

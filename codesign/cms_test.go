@@ -34,17 +34,25 @@ type testSigner struct {
 	key  *ecdsa.PrivateKey
 }
 
-func newTestSigner(t *testing.T) testSigner {
+func newTestSigner(t *testing.T) testSigner { return makeTestSigner(t, nil) }
+
+// newTestSignerWithMarker adds the Developer ID Application leaf marker.
+func newTestSignerWithMarker(t *testing.T) testSigner {
+	return makeTestSigner(t, []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 1, 13}, Value: []byte{5, 0}}})
+}
+
+func makeTestSigner(t *testing.T, exts []pkix.Extension) testSigner {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(7),
-		Subject:      pkix.Name{CommonName: "Test Signer", OrganizationalUnit: []string{"TEAM000001"}},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		SerialNumber:    big.NewInt(7),
+		Subject:         pkix.Name{CommonName: "Test Signer", OrganizationalUnit: []string{"TEAM000001"}},
+		NotBefore:       time.Now().Add(-time.Hour),
+		NotAfter:        time.Now().Add(time.Hour),
+		KeyUsage:        x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		ExtraExtensions: exts,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	require.NoError(t, err)
@@ -127,11 +135,35 @@ func TestCMSWithCDHashesAttribute(t *testing.T) {
 		})
 		require.ErrorIs(t, err, codesign.ErrSignatureInvalid)
 	})
-	t.Run("no attribute covers the alternate", func(t *testing.T) {
-		err := verify(nil)
+	t.Run("no attribute: alternates must agree with slot 0", func(t *testing.T) {
+		// Security.framework accepts alternates no attribute covers.
+		require.NoError(t, verify(nil))
+		// This reader also wants them to agree with the signed directory.
+		cds := []testCD{twoCDs[0], {hashType: codesign.HashSHA256, corruptPage: -1, flags: codesign.FlagRuntime}}
+		data := resignWith(t, base, resignOptions{cds: cds, cms: signer.cms(t, nil)})
+		f, err := codesign.NewFile(bytes.NewReader(data))
+		require.NoError(t, err)
 		var ce *codesign.CMSError
-		require.ErrorAs(t, err, &ce)
-		assert.Contains(t, ce.Reason, "not covered")
+		require.ErrorAs(t, f.Verify(), &ce)
+		assert.Contains(t, ce.Reason, "disagrees")
+	})
+	t.Run("CDHashes plist is ordered by hash type", func(t *testing.T) {
+		// slot 0 SHA-256, alternate SHA-1: the list is still [sha1, sha256].
+		cds := []testCD{{hashType: codesign.HashSHA256, corruptPage: -1}, {hashType: codesign.HashSHA1, corruptPage: -1}}
+		mk := func(swap bool) error {
+			data := resignWith(t, base, resignOptions{cds: cds, cms: signer.cms(t, func(cds [][]byte) []pkcs7.Attribute {
+				list := [][]byte{truncatedCDHash(cds[1], true), truncatedCDHash(cds[0], false)}
+				if swap {
+					list[0], list[1] = list[1], list[0]
+				}
+				return []pkcs7.Attribute{{Type: testOIDCDHashes, Value: cdHashesPlist(t, list)}}
+			})})
+			f, err := codesign.NewFile(bytes.NewReader(data))
+			require.NoError(t, err)
+			return f.Verify()
+		}
+		require.NoError(t, mk(false))
+		require.ErrorIs(t, mk(true), codesign.ErrSignatureInvalid)
 	})
 	t.Run("CDHashes2 full hashes", func(t *testing.T) {
 		type pair struct {
@@ -154,7 +186,44 @@ func TestCMSWithCDHashesAttribute(t *testing.T) {
 		var ce *codesign.CMSError
 		require.ErrorAs(t, err, &ce)
 		assert.Contains(t, ce.Reason, "CDHashes2")
+		err = verify(func(cds [][]byte) []pkcs7.Attribute {
+			h0 := sha1.Sum(cds[0]) //nolint:gosec
+			h1 := sha256.Sum256(cds[1])
+			return []pkcs7.Attribute{
+				{Type: testOIDCDHashes2, Value: pair{asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}, h0[:]}},
+				{Type: testOIDCDHashes2, Value: pair{testOIDSHA256, append(h1[:31:31], h1[31]^1)}},
+			}
+		})
+		require.ErrorAs(t, err, &ce)
+		assert.Contains(t, ce.Reason, "does not match alternate CodeDirectory 0 (sha256)")
 	})
+}
+
+func TestCMSTeamIDMatchesCertificate(t *testing.T) {
+	// A leaf with Apple's Developer ID Application marker: its OU must be
+	// the CodeDirectory's team ID.
+	signer := newTestSignerWithMarker(t)
+	base := readTestdata(t, "hello-arm64-linker")
+	for team, ok := range map[string]bool{"TEAM000001": true, "OTHERTEAM1": false} {
+		cds := []testCD{{hashType: codesign.HashSHA256, corruptPage: -1, teamID: team}}
+		data := resignWith(t, base, resignOptions{cds: cds, cms: signer.cms(t, nil)})
+		f, err := codesign.NewFile(bytes.NewReader(data))
+		require.NoError(t, err)
+		err = f.Verify()
+		if ok {
+			require.NoError(t, err)
+			continue
+		}
+		var ce *codesign.CMSError
+		require.ErrorAs(t, err, &ce)
+		assert.Contains(t, ce.Reason, "(TEAM000001) does not match the CodeDirectory's (OTHERTEAM1)")
+	}
+	// Without the marker the OU is not a team ID: no check.
+	plain := newTestSigner(t)
+	data := resignWith(t, base, resignOptions{cds: []testCD{{hashType: codesign.HashSHA256, corruptPage: -1, teamID: "OTHERTEAM1"}}, cms: plain.cms(t, nil)})
+	f, err := codesign.NewFile(bytes.NewReader(data))
+	require.NoError(t, err)
+	require.NoError(t, f.Verify())
 }
 
 func TestBundleSlots(t *testing.T) {

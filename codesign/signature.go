@@ -27,6 +27,10 @@ type Signature struct {
 	// CodeDirectories holds the CodeDirectory in slot 0 first, then the
 	// alternates in slot order.
 	CodeDirectories []*CodeDirectory
+	// Requirements, Entitlements, EntitlementsDER and LaunchConstraints
+	// hold only components the CodeDirectory seals (an unsealed blob is
+	// ignored, as Security.framework does; Blobs still lists it).
+	//
 	// Requirements is the internal requirement set blob (magic 0xfade0c01,
 	// header included), or nil. Package codesign/requirement decodes it.
 	Requirements []byte

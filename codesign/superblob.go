@@ -141,6 +141,34 @@ func (s *Signature) parseSuperBlob(data []byte) error {
 	if s.CodeDirectories[0].Slot != SlotCodeDirectory {
 		return bad(0, "signature has alternate CodeDirectories but none in slot 0")
 	}
+	seenType := make(map[HashType]bool)
+	for _, cd := range s.CodeDirectories {
+		if seenType[cd.HashType] {
+			return bad(0, "two CodeDirectories use %s", cd.HashType)
+		}
+		seenType[cd.HashType] = true
+	}
+	// Like Security.framework, ignore components the CodeDirectory does not
+	// seal: they stay in Blobs but are not reported as the code's.
+	best := s.CodeDirectory()
+	sealed := func(slot Slot) bool {
+		h := best.SpecialSlotHash(slot)
+		return h != nil && !isZero(h)
+	}
+	if !sealed(SlotRequirements) {
+		s.Requirements = nil
+	}
+	if !sealed(SlotEntitlements) {
+		s.Entitlements = nil
+	}
+	if !sealed(SlotDEREntitlements) {
+		s.EntitlementsDER = nil
+	}
+	for slot := range s.LaunchConstraints {
+		if !sealed(slot) {
+			delete(s.LaunchConstraints, slot)
+		}
+	}
 	return nil
 }
 

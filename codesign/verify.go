@@ -26,9 +26,9 @@ type HashMismatchError struct {
 	Page int
 	// Offset is the page's byte offset in the slice (code pages only).
 	Offset int64
-	// Want is the stored hash (nil: the component is present but not
-	// sealed); Got is the hash of what the file holds (nil: sealed but
-	// missing).
+	// Want is the stored hash (nil: a bundle file given in VerifyOptions
+	// is not sealed); Got is the hash of what the file holds (nil: sealed
+	// but missing).
 	Want, Got []byte
 }
 
@@ -95,11 +95,14 @@ type VerifyOptions struct {
 // Verify checks every architecture's signature against the file's bytes:
 // each code page hash of every CodeDirectory (up to its code limit), each
 // special slot the file itself holds (requirements, entitlements, DER
-// entitlements, launch constraints), and for CMS-signed code the message
-// digest over the CodeDirectory, the cdhash attributes, and the signature
-// made with the embedded leaf certificate. Info.plist and resources are not
-// checked (see VerifyWith). The certificate chain is not trusted, only
-// reported; see VerifyOptions.Roots.
+// entitlements, launch constraints: a sealed one must be present and match;
+// an unsealed blob is ignored, as Security.framework does), and for
+// CMS-signed code the message digest over the slot-0 CodeDirectory, the
+// signature made with the embedded leaf certificate, the cdhash attributes
+// covering the other CodeDirectories, a timestamp token if any, and the
+// team ID against a developer leaf's OU. Info.plist and resources are not
+// checked (see VerifyWith); nor is the application-specific slot. The
+// certificate chain is not trusted, only reported; see VerifyOptions.Roots.
 //
 // The first failure is returned: a *HashMismatchError, *CMSError or
 // *FormatError, all matching ErrSignatureInvalid or ErrMalformed.
@@ -140,10 +143,13 @@ func (s *Signature) verifySpecialSlots(cd *CodeDirectory, opts *VerifyOptions) e
 	for _, b := range s.Blobs {
 		blobs[b.Slot] = b.Data
 	}
-	check := func(slot Slot, data []byte, present bool) error {
+	check := func(slot Slot, data []byte, present, external bool) error {
 		want := cd.SpecialSlotHash(slot)
 		if want == nil || isZero(want) {
-			if present {
+			// An unsealed blob in the signature is ignored, as
+			// Security.framework does (and the reader does not report
+			// it); a bundle file the caller asked about is an error.
+			if present && external {
 				return &HashMismatchError{Arch: s.Arch, CodeDirectory: cd.Slot, HashType: cd.HashType, Slot: slot, Page: -1, Got: cd.HashType.sum(data)}
 			}
 			return nil
@@ -159,7 +165,7 @@ func (s *Signature) verifySpecialSlots(cd *CodeDirectory, opts *VerifyOptions) e
 	for _, slot := range []Slot{SlotRequirements, SlotEntitlements, SlotDEREntitlements,
 		SlotLaunchConstraintSelf, SlotLaunchConstraintParent, SlotLaunchConstraintResponsible, SlotLibraryConstraint} {
 		data, ok := blobs[slot]
-		if err := check(slot, data, ok); err != nil {
+		if err := check(slot, data, ok, false); err != nil {
 			return err
 		}
 	}
@@ -172,7 +178,7 @@ func (s *Signature) verifySpecialSlots(cd *CodeDirectory, opts *VerifyOptions) e
 		if ext.data == nil {
 			continue
 		}
-		if err := check(ext.slot, ext.data, true); err != nil {
+		if err := check(ext.slot, ext.data, true, true); err != nil {
 			return err
 		}
 	}
