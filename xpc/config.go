@@ -52,7 +52,11 @@ type Config struct {
 	// PeerCheck, if set, must approve the peer's credentials before the
 	// connection is used: on a listener before any message of that peer is
 	// read, on a dialed connection before Dial returns. It works on every
-	// backend.
+	// backend. A rejected client's requests fail with ErrPeerRequirement
+	// and the reason. On darwin, where libxpc connects lazily, a dialing
+	// Config with PeerCheck makes Dial exchange one handshake message
+	// ({"goxpc.hello": true}) so the peer is known before Dial returns:
+	// use it only against goxpc listeners.
 	PeerCheck func(PeerInfo) error
 
 	// OnError, if set, is told about connection errors that do not end a
