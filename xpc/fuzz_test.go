@@ -85,15 +85,15 @@ func FuzzRoundTrip(f *testing.F) {
 		var id UUID
 		copy(id[:], data)
 		leaf := Dict{
-			key:    s,
-			"i":    i,
-			"u":    u,
-			"data": data,
-			"f":    fl,
-			"t":    time.Unix(0, nsec),
-			"b":    flag,
-			"n":    nil,
-			"id":   id,
+			"k:" + key: s, // prefixed: must not collide with the fixed keys
+			"i":        i,
+			"u":        u,
+			"data":     data,
+			"f":        fl,
+			"t":        time.Unix(0, nsec),
+			"b":        flag,
+			"n":        nil,
+			"id":       id,
 		}
 		var root any = leaf
 		// Nest alternately in arrays and dictionaries, up to the limit.
@@ -102,7 +102,7 @@ func FuzzRoundTrip(f *testing.F) {
 			if l%2 == 0 {
 				root = []any{root, s, i}
 			} else {
-				root = Dict{key: root, "x": u}
+				root = Dict{"k:" + key: root, "x": u}
 			}
 		}
 		msg := Dict{"root": root}
