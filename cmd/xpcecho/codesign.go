@@ -34,10 +34,13 @@ func init() {
 			summary: "check every page and special-slot hash and the CMS signature; exit 0 only if all hold",
 			run:     codesignVerify,
 		},
+		"check":     subCheck,
+		"compile":   subCompile,
+		"decompile": subDecompile,
 	}
 	register(command{
 		name:    "codesign",
-		summary: "show or verify a Mach-O code signature (pure Go, any OS)",
+		summary: "show, verify or check a Mach-O code signature; compile requirements (pure Go, any OS)",
 		run:     cmdCodesign,
 	})
 }
