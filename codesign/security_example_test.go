@@ -1,11 +1,13 @@
 package codesign_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log"
 
 	"github.com/goxpc/goxpc/codesign"
+	"github.com/goxpc/goxpc/xpc"
 )
 
 // Describe a signed program on disk with Security.framework (macOS).
@@ -41,4 +43,23 @@ func ExampleCheckAuditToken() {
 	if err := codesign.CheckAuditToken(tok, req); err != nil {
 		log.Printf("rejecting peer pid %d: %v", tok.PID(), err)
 	}
+}
+
+// Authorize each request by the code signature of its sender: here only
+// the team's own apps may call "reset". The sender is found by the
+// message's audit token, not by a reusable pid.
+func ExampleCheckMessageSender() {
+	const ourApps = `anchor apple generic and certificate leaf[subject.OU] = "ABCDE12345"`
+	handler := xpc.HandlerFunc(func(ctx context.Context, m *xpc.Message) (xpc.Dict, error) {
+		if m.Body["method"] == "reset" {
+			if err := codesign.CheckMessageSender(m, ourApps); err != nil {
+				if who, ierr := codesign.MessageSender(m); ierr == nil {
+					log.Printf("refusing reset from %s (team %q): %v", who.Identifier, who.TeamID, err)
+				}
+				return nil, errors.New("not allowed")
+			}
+		}
+		return xpc.Dict{"ok": true}, nil
+	})
+	_ = handler // pass to xpc.Listen
 }
