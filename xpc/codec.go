@@ -1,6 +1,7 @@
 package xpc
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -376,7 +377,12 @@ func (d *decoder) str(b []byte) string {
 }
 
 func (d *decoder) fail(format string, args ...any) error {
-	return &DecodeError{Offset: d.off, Reason: fmt.Sprintf(format, args...)}
+	return d.failAt(d.off, format, args...)
+}
+
+// failAt reports a problem with the field that starts at off.
+func (d *decoder) failAt(off int, format string, args ...any) error {
+	return &DecodeError{Offset: off, Reason: fmt.Sprintf(format, args...)}
 }
 
 func (d *decoder) message() (Dict, error) {
@@ -385,21 +391,21 @@ func (d *decoder) message() (Dict, error) {
 		return nil, err
 	}
 	if magic != objectMagic {
-		return nil, d.fail("bad magic %#x, want %#x", magic, objectMagic)
+		return nil, d.failAt(0, "bad magic %#x, want %#x", magic, objectMagic)
 	}
 	version, err := d.u32()
 	if err != nil {
 		return nil, err
 	}
 	if version != objectVersion {
-		return nil, d.fail("unsupported version %d, want %d", version, objectVersion)
+		return nil, d.failAt(4, "unsupported version %d, want %d", version, objectVersion)
 	}
 	tag, err := d.u32()
 	if err != nil {
 		return nil, err
 	}
 	if tag != tagDictionary {
-		return nil, d.fail("root is type %#x, want a dictionary", tag)
+		return nil, d.failAt(8, "root is type %#x, want a dictionary", tag)
 	}
 	body, err := d.dict(1)
 	if err != nil {
@@ -432,7 +438,7 @@ func (d *decoder) u64() (uint64, error) {
 // bytes returns the next n bytes (aliasing the input) and skips padding.
 func (d *decoder) bytes(n uint32) ([]byte, error) {
 	if uint64(n) > uint64(len(d.b)-d.off) {
-		return nil, d.fail("length %d runs past the end", n)
+		return nil, d.failAt(d.off-4, "length %d runs past the end", n)
 	}
 	v := d.b[d.off : d.off+int(n)]
 	d.off += int(n)
@@ -469,14 +475,14 @@ func (d *decoder) cstring() (string, error) {
 // container reads a length and count and checks them against the input.
 func (d *decoder) container(depth int) (end int, count int, err error) {
 	if depth > MaxDepth {
-		return 0, 0, d.fail("nesting deeper than %d", MaxDepth)
+		return 0, 0, d.failAt(d.off-4, "nesting deeper than %d", MaxDepth)
 	}
 	n, err := d.u32()
 	if err != nil {
 		return 0, 0, err
 	}
 	if uint64(n) > uint64(len(d.b)-d.off) || n < 4 {
-		return 0, 0, d.fail("container length %d does not fit", n)
+		return 0, 0, d.failAt(d.off-4, "container length %d does not fit", n)
 	}
 	end = d.off + int(n)
 	c, err := d.u32()
@@ -486,7 +492,7 @@ func (d *decoder) container(depth int) (end int, count int, err error) {
 	// Every element takes at least 4 bytes: this bounds allocation by
 	// the input size.
 	if uint64(c)*4 > uint64(end-d.off) {
-		return 0, 0, d.fail("count %d does not fit in %d bytes", c, end-d.off)
+		return 0, 0, d.failAt(d.off-4, "count %d does not fit in %d bytes", c, end-d.off)
 	}
 	return end, int(c), nil
 }
@@ -498,11 +504,11 @@ func (d *decoder) dict(depth int) (Dict, error) {
 	}
 	m := make(Dict, min(count, preallocMax))
 	for i := 0; i < count; i++ {
+		keyAt := d.off
 		k, err := d.cstring()
 		if err != nil {
 			return nil, err
 		}
-		keyEnd := d.off
 		v, err := d.value(depth)
 		if err != nil {
 			return nil, err
@@ -510,8 +516,7 @@ func (d *decoder) dict(depth int) (Dict, error) {
 		// One map operation per key: a duplicate does not grow the map.
 		m[k] = v
 		if len(m) != i+1 {
-			d.off = keyEnd
-			return nil, d.fail("duplicate key %q", k)
+			return nil, d.failAt(keyAt, "duplicate key %q", k)
 		}
 	}
 	if d.off != end {
@@ -554,7 +559,7 @@ func (d *decoder) value(depth int) (any, error) {
 			return nil, err
 		}
 		if v > 1 {
-			return nil, d.fail("bool value %d", v)
+			return nil, d.failAt(at, "bool value %d", v)
 		}
 		return v == 1, nil
 	case tagInt64:
@@ -584,20 +589,18 @@ func (d *decoder) value(depth int) (any, error) {
 			return nil, err
 		}
 		if n == 0 {
-			return nil, d.fail("string length 0 (must count its NUL)")
+			return nil, d.failAt(at, "string length 0 (must count its NUL)")
 		}
 		b, err := d.bytes(n)
 		if err != nil {
 			return nil, err
 		}
 		if b[n-1] != 0 {
-			return nil, d.fail("string not NUL-terminated")
+			return nil, d.failAt(at, "string not NUL-terminated")
 		}
 		s := b[:n-1]
-		for _, c := range s {
-			if c == 0 {
-				return nil, d.fail("string contains a NUL byte")
-			}
+		if i := bytes.IndexByte(s, 0); i >= 0 {
+			return nil, d.failAt(at+8+i, "string contains a NUL byte")
 		}
 		return d.str(s), nil
 	case tagUUID:
@@ -612,7 +615,7 @@ func (d *decoder) value(depth int) (any, error) {
 			return nil, err
 		}
 		if d.att == nil || uint64(i) >= uint64(len(d.att.files)) || d.usedFiles[i] {
-			return nil, d.fail("file descriptor %d was not attached", i)
+			return nil, d.failAt(at, "file descriptor %d was not attached", i)
 		}
 		d.usedFiles[i] = true
 		return d.att.files[i], nil
@@ -622,7 +625,7 @@ func (d *decoder) value(depth int) (any, error) {
 			return nil, err
 		}
 		if d.att == nil || uint64(i) >= uint64(len(d.att.endpoints)) {
-			return nil, d.fail("endpoint %d was not attached", i)
+			return nil, d.failAt(at, "endpoint %d was not attached", i)
 		}
 		return d.att.endpoints[i], nil
 	case tagArray:
@@ -630,6 +633,5 @@ func (d *decoder) value(depth int) (any, error) {
 	case tagDictionary:
 		return d.dict(depth + 1)
 	}
-	d.off = at
-	return nil, d.fail("unsupported type %#x", tag)
+	return nil, d.failAt(at, "unsupported type %#x", tag)
 }

@@ -320,19 +320,44 @@ func TestDecodeRejects(t *testing.T) {
 }
 
 func TestDecodeErrorOffsets(t *testing.T) {
-	// An unknown type tag is reported where the tag starts.
-	b := rawMsg(rawDict(rawKey("p"), le32(0x6000)))
-	_, err := Decode(b)
-	var de *DecodeError
-	require.ErrorAs(t, err, &de)
-	assert.Equal(t, 24, de.Offset, "8 header + 12 dict header + 4 key")
-
-	// Trailing bytes are reported where they start.
 	valid, err := Encode(Dict{"k": "v"})
 	require.NoError(t, err)
-	_, err = Decode(append(valid, 0, 0, 0, 0))
-	require.ErrorAs(t, err, &de)
-	assert.Equal(t, len(valid), de.Offset)
+	patch := func(off int, v uint32) []byte {
+		c := append([]byte(nil), valid...)
+		binary.LittleEndian.PutUint32(c[off:], v)
+		return c
+	}
+	// Offsets of the first entry's value in a one-key root dictionary:
+	// 8 header + 12 dictionary header + 4 key.
+	const first = 24
+	cases := []struct {
+		name   string
+		b      []byte
+		offset int
+	}{
+		{"bad magic", patch(0, 1), 0},
+		{"bad version", patch(4, 1), 4},
+		{"root not a dictionary", patch(8, tagArray), 8},
+		{"container length", patch(12, 0xffff), 12},
+		{"count", patch(16, 0xffff), 16},
+		{"trailing bytes", append(append([]byte(nil), valid...), 0, 0, 0, 0), len(valid)},
+		{"unknown type", rawMsg(rawDict(rawKey("p"), le32(0x6000))), first},
+		{"bool", rawMsg(rawDict(rawKey("b"), cat(le32(tagBool), le32(2)))), first},
+		{"string without NUL", rawMsg(rawDict(rawKey("s"), cat(le32(tagString), le32(4), []byte("abcd")))), first},
+		{"NUL inside a string", rawMsg(rawDict(rawKey("s"), cat(le32(tagString), le32(4), []byte("ab\x00\x00")))), first + 8 + 2},
+		{"data length", rawMsg(rawDict(rawKey("d"), cat(le32(tagData), le32(99)))), first + 4},
+		{"fd", rawMsg(rawDict(rawKey("f"), cat(le32(tagFD), le32(0)))), first},
+		{"duplicate key", rawMsg(rawDict(rawKey("a"), rawInt(1), rawKey("a"), rawInt(2))), first + 12},
+		{"nesting", nestedRaw(MaxDepth + 1), 8 + (MaxDepth)*16},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode(tc.b)
+			var de *DecodeError
+			require.ErrorAs(t, err, &de)
+			assert.Equal(t, tc.offset, de.Offset, "%v", err)
+		})
+	}
 }
 
 func TestDecodeDepthLimitIsExact(t *testing.T) {
