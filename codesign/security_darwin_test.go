@@ -237,3 +237,36 @@ func TestXPCMessageNil(t *testing.T) {
 	assert.Error(t, err)
 	assert.Error(t, checkXPCMessage(nil, "anchor apple"))
 }
+
+// The cost of a check decides whether a server can afford one per message
+// (CheckMessageSender) or should check once per connection.
+
+func BenchmarkInfoForPath(b *testing.B) {
+	for b.Loop() {
+		if _, err := InfoForPath("/bin/ls"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCheckPath(b *testing.B) {
+	for b.Loop() {
+		if err := CheckPath("/bin/ls", "anchor apple"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCheckAuditToken(b *testing.B) {
+	tok, err := taskAuditToken()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		// The requirement fails for an ad-hoc test binary; the cost of
+		// reaching that verdict is what is measured.
+		if err := CheckAuditToken(tok, "anchor apple"); err != nil && !errors.Is(err, ErrRequirementNotMet) && !errors.Is(err, ErrNotSigned) {
+			b.Fatal(err)
+		}
+	}
+}
