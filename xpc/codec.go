@@ -308,6 +308,26 @@ func (e *encoder) value(v any, depth int) error {
 		return e.dict(v, depth)
 	case map[string]any:
 		return e.dict(Dict(v), depth)
+	// Go's other numeric kinds are sent as the XPC type that holds them, so
+	// Dict{"n": 5} works; they come back as int64, uint64 or float64.
+	case int:
+		return e.value(int64(v), depth)
+	case int8:
+		return e.value(int64(v), depth)
+	case int16:
+		return e.value(int64(v), depth)
+	case int32:
+		return e.value(int64(v), depth)
+	case uint:
+		return e.value(uint64(v), depth)
+	case uint8:
+		return e.value(uint64(v), depth)
+	case uint16:
+		return e.value(uint64(v), depth)
+	case uint32:
+		return e.value(uint64(v), depth)
+	case float32:
+		return e.value(float64(v), depth)
 	default:
 		return &errEncode{fmt.Sprintf("unsupported type %T (use Marshal for structs, or one of the types in the package doc)", v)}
 	}

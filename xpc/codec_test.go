@@ -424,8 +424,6 @@ func TestEncodeRejects(t *testing.T) {
 		{"NUL in string", Dict{"k": "a\x00b"}, "k", "NUL"},
 		{"NUL in key", Dict{"a\x00b": int64(1)}, `"a\x00b"`, "NUL"},
 		{"NUL in nested array", Dict{"outer": Dict{"items": []any{"ok", "bad\x00"}}}, "outer.items[1]", "NUL"},
-		{"plain int", Dict{"n": 1}, "n", "unsupported type int"},
-		{"float32", Dict{"n": float32(1)}, "n", "unsupported type float32"},
 		{"struct", Dict{"s": struct{ A int }{}}, "s", "use Marshal"},
 		{"typed map", Dict{"m": map[string]string{}}, "m", "unsupported type"},
 		{"typed slice", Dict{"list": []any{[]string{"a"}}}, "list[0]", "unsupported type []string"},
@@ -830,4 +828,22 @@ func TestDecodeLyingCountsDoNotAmplifyMemory(t *testing.T) {
 	allocated := after.TotalAlloc - before.TotalAlloc
 	// Unbounded preallocation costs 64 levels × 64K slots × 16 bytes = 64 MiB.
 	assert.Less(t, allocated, uint64(8<<20), "decoding %d bytes allocated %d bytes", len(msg), allocated)
+}
+
+func TestEncodeWidensGoNumericKinds(t *testing.T) {
+	in := Dict{"int": 5, "i8": int8(-8), "i16": int16(-16), "i32": int32(-32),
+		"uint": uint(7), "u8": uint8(8), "u16": uint16(16), "u32": uint32(32), "f32": float32(1.5)}
+	b, err := Encode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Dict{"int": int64(5), "i8": int64(-8), "i16": int64(-16), "i32": int64(-32),
+		"uint": uint64(7), "u8": uint64(8), "u16": uint64(16), "u32": uint64(32), "f32": float64(1.5)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("decoded differently (-want +got):\n%s", diff)
+	}
 }

@@ -25,7 +25,8 @@
 //	int64        int64
 //	uint64       uint64
 //	double       float64
-//	date         time.Time (nanoseconds since 1970; compare with Equal)
+//	date         time.Time (int64 nanoseconds since 1970, so years 1678-2262;
+//	             compare with Equal; Marshal sends a zero time as null)
 //	data         []byte
 //	string       string (no NUL bytes: XPC strings are C strings)
 //	uuid         UUID
@@ -33,6 +34,10 @@
 //	array        []any
 //	dictionary   Dict
 //	endpoint     *Endpoint
+//
+// A Dict may also hold Go's other integer and float kinds (int, uint32,
+// float32, ...); they are sent as int64, uint64 or double and arrive as
+// int64, uint64 or float64.
 //
 // Marshal and Unmarshal map structs with `xpc:"name,omitempty"` tags to
 // dictionaries, in the manner of encoding/json. Go code never holds a
