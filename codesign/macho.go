@@ -52,6 +52,7 @@ type FormatError struct {
 	Msg    string
 }
 
+// Error implements the error interface.
 func (e *FormatError) Error() string {
 	var b strings.Builder
 	b.WriteString("codesign: malformed")

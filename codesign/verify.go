@@ -32,6 +32,7 @@ type HashMismatchError struct {
 	Want, Got []byte
 }
 
+// Error implements the error interface.
 func (e *HashMismatchError) Error() string {
 	var what string
 	switch {
@@ -59,6 +60,7 @@ type CMSError struct {
 	Err    error
 }
 
+// Error implements the error interface.
 func (e *CMSError) Error() string {
 	s := fmt.Sprintf("codesign: %s: CMS signature: %s", e.Arch, e.Reason)
 	if e.Err != nil {

@@ -90,6 +90,7 @@ type DecodeError struct {
 	Reason string // what was wrong there
 }
 
+// Error implements the error interface.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("xpc: malformed message at byte %d: %s", e.Offset, e.Reason)
 }
@@ -103,6 +104,7 @@ type EncodeError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *EncodeError) Error() string {
 	if e.Path == "" {
 		return "xpc: cannot encode message: " + e.Reason

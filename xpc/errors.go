@@ -53,6 +53,7 @@ type Error struct {
 	Err error // underlying cause
 }
 
+// Error implements the error interface.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Kind.Error())
@@ -94,6 +95,7 @@ type RemoteError struct {
 	Message string
 }
 
+// Error implements the error interface.
 func (e *RemoteError) Error() string {
 	if e.Code != "" {
 		return fmt.Sprintf("xpc: remote error %s: %s", e.Code, e.Message)

@@ -313,6 +313,7 @@ type UnmarshalTypeError struct {
 	Path  string       // e.g. "items[2].count"
 }
 
+// Error implements the error interface.
 func (e *UnmarshalTypeError) Error() string {
 	return fmt.Sprintf("xpc: cannot unmarshal %s into %s of Go type %s", e.Value, e.Path, e.Type)
 }
