@@ -3,7 +3,6 @@
 package xpc
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -28,14 +27,96 @@ type sockEndpoint struct{ path string }
 
 func (e sockEndpoint) String() string { return "unix:" + e.path }
 
-// readBufferSize is the socket read buffer of each connection.
-const readBufferSize = 64 << 10
+// readBufferSize is the initial read buffer of each connection; it grows
+// for a larger frame and shrinks back after one over maxKeptReadBuffer.
+const (
+	readBufferSize    = 64 << 10
+	maxKeptReadBuffer = 1 << 20
+)
+
+// frameReader reads a socket through one buffer and hands out frames where
+// they landed in it: a frame that arrives in one read is decoded without
+// being copied first. A body it returns is valid until the next call, so
+// the decoder must copy what it keeps (decodeMessage does: data, strings
+// and keys never alias the input).
+type frameReader struct {
+	r        io.Reader
+	buf      []byte
+	off, end int // the unread bytes are buf[off:end]
+}
+
+// fill makes n unread bytes available, contiguous in buf.
+func (fr *frameReader) fill(n int) error {
+	if fr.end-fr.off >= n {
+		return nil
+	}
+	if fr.buf == nil {
+		fr.buf = make([]byte, readBufferSize)
+	}
+	if len(fr.buf)-fr.off < n {
+		// No room for n bytes after off: move the unread bytes to the
+		// front, into a bigger buffer if need be.
+		unread := fr.buf[fr.off:fr.end]
+		if n > len(fr.buf) {
+			nb := make([]byte, (n+readBufferSize-1)/readBufferSize*readBufferSize)
+			copy(nb, unread)
+			fr.buf = nb
+		} else {
+			copy(fr.buf, unread)
+		}
+		fr.off, fr.end = 0, len(unread)
+	}
+	for fr.end-fr.off < n {
+		m, err := fr.r.Read(fr.buf[fr.end:])
+		fr.end += m
+		if err != nil {
+			if fr.end-fr.off >= n {
+				return nil
+			}
+			if err == io.EOF && fr.end > fr.off {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// take returns the next n bytes, which fill made available.
+func (fr *frameReader) take(n int) []byte {
+	b := fr.buf[fr.off : fr.off+n : fr.off+n]
+	fr.off += n
+	if fr.off == fr.end {
+		fr.off, fr.end = 0, 0
+		if len(fr.buf) > maxKeptReadBuffer {
+			fr.buf = nil // do not pin a large buffer for the connection's life
+		}
+	}
+	return b
+}
+
+// next reads the next frame; bad reports a header that fails maxBody or
+// the format, err a failed read.
+func (fr *frameReader) next(maxBody int) (h frameHeader, body []byte, bad, err error) {
+	if err := fr.fill(frameHeaderSize); err != nil {
+		return h, nil, nil, err
+	}
+	h, bad = parseFrameHeader(fr.buf[fr.off:fr.off+frameHeaderSize], maxBody)
+	if bad != nil {
+		return h, nil, bad, nil
+	}
+	fr.off += frameHeaderSize
+	if err := fr.fill(int(h.bodyLen)); err != nil {
+		return h, nil, nil, err
+	}
+	return h, fr.take(int(h.bodyLen)), nil, nil
+}
 
 // sockConn is one socket connection, client or server side.
 type sockConn struct {
 	c       *net.UnixConn
 	rr      *rightsReader
-	br      *bufio.Reader
+	fr      frameReader // used by the reader goroutine only
 	info    PeerInfo
 	name    string
 	maxSize int
@@ -62,7 +143,7 @@ func newSockConn(c *net.UnixConn, name string, cfg *Config, server bool, kind er
 	return &sockConn{
 		c:       c,
 		rr:      rr,
-		br:      bufio.NewReaderSize(rr, readBufferSize),
+		fr:      frameReader{r: rr},
 		info:    peerCred(c),
 		name:    name,
 		maxSize: cfg.maxSize(),
@@ -195,20 +276,15 @@ func (s *sockConn) awaitHello(ctx context.Context) error {
 		s.c.SetReadDeadline(d)
 	}
 	defer s.c.SetReadDeadline(time.Time{})
-	hdr := make([]byte, frameHeaderSize)
-	if _, err := io.ReadFull(s.br, hdr); err != nil {
+	h, body, bad, err := s.fr.next(4096)
+	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return &Error{Kind: ErrInvalid, Op: "dial", Service: s.name, Description: "the listener closed the connection before accepting it", Err: err}
 	}
-	h, err := parseFrameHeader(hdr, 4096)
-	if err != nil {
-		return &Error{Kind: ErrInvalid, Op: "dial", Service: s.name, Description: "not a goxpc listener", Err: err}
-	}
-	body := make([]byte, h.bodyLen)
-	if _, err := io.ReadFull(s.br, body); err != nil {
-		return &Error{Kind: ErrInvalid, Op: "dial", Service: s.name, Err: err}
+	if bad != nil {
+		return &Error{Kind: ErrInvalid, Op: "dial", Service: s.name, Description: "not a goxpc listener", Err: bad}
 	}
 	switch {
 	case h.flags&flagRejected != 0:
@@ -246,22 +322,13 @@ func (s *sockConn) maxBody() int {
 
 // readFrames reads until the connection fails and says why.
 func (s *sockConn) readFrames() *Error {
-	hdr := make([]byte, frameHeaderSize)
-	var body []byte
 	for {
-		if _, err := io.ReadFull(s.br, hdr); err != nil {
-			return s.lost(err)
-		}
-		h, err := parseFrameHeader(hdr, s.maxBody())
+		h, body, bad, err := s.fr.next(s.maxBody())
 		if err != nil {
-			return s.malformed(err)
-		}
-		if uint64(cap(body)) < h.bodyLen {
-			body = make([]byte, h.bodyLen)
-		}
-		body = body[:h.bodyLen]
-		if _, err := io.ReadFull(s.br, body); err != nil {
 			return s.lost(err)
+		}
+		if bad != nil {
+			return s.malformed(bad)
 		}
 		switch {
 		case h.flags&flagTermination != 0:
@@ -283,9 +350,6 @@ func (s *sockConn) readFrames() *Error {
 				in.reply = sockReplier{s, h.id}
 			}
 			s.ev.deliver(in)
-		}
-		if cap(body) > 1<<20 {
-			body = nil // do not pin a large buffer for the connection's life
 		}
 	}
 }
