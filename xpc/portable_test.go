@@ -224,3 +224,28 @@ func TestRequirementUnsupportedHere(t *testing.T) {
 	require.ErrorIs(t, err, errors.ErrUnsupported)
 	assert.True(t, strings.Contains(err.Error(), "macOS"), err.Error())
 }
+
+// openFDs counts this process's open descriptors (Linux).
+func openFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count descriptors: %v", err)
+	}
+	return len(ents)
+}
+
+func TestCloseReleasesDescriptors(t *testing.T) {
+	before := openFDs(t)
+	l, ep := serve(t, nil)
+	for i := 0; i < 200; i++ {
+		c, err := (&xpc.Config{}).DialEndpoint(testCtx(t), ep)
+		require.NoError(t, err)
+		_, err = c.Request(testCtx(t), xpc.Dict{"i": i})
+		require.NoError(t, err)
+		require.NoError(t, c.Close())
+	}
+	require.Eventually(t, func() bool { return len(l.Peers()) == 0 }, 5*time.Second, 5*time.Millisecond)
+	require.NoError(t, l.Close())
+	require.Eventually(t, func() bool { return openFDs(t) <= before }, 5*time.Second, 10*time.Millisecond,
+		"descriptors leaked: %d before, %d after", before, openFDs(t))
+}
