@@ -246,8 +246,11 @@ static int walk_value(goxpc_payload *p, xpc_object_t v, int depth) {
 		if (fd < 0) {
 			return w_fail(p, "xpc_fd_dup failed");
 		}
-		p->fds[p->nfds] = fd;
-		return w_u32(p, T_FD) && w_u32(p, (uint32_t)p->nfds++);
+		// Count it before writing anything that can fail, so that a failed
+		// walk closes it.
+		uint32_t i = (uint32_t)p->nfds;
+		p->fds[p->nfds++] = fd;
+		return w_u32(p, T_FD) && w_u32(p, i);
 	}
 	if (t == XPC_TYPE_ENDPOINT) {
 		if (attachments_full(p)) {
@@ -262,8 +265,11 @@ static int walk_value(goxpc_payload *p, xpc_object_t v, int depth) {
 			p->eps = e;
 			p->capeps = c;
 		}
-		p->eps[p->neps] = xpc_retain(v);
-		return w_u32(p, T_ENDPOINT) && w_u32(p, (uint32_t)p->neps++);
+		// Counted before the writes that can fail, so a failed walk
+		// releases it.
+		uint32_t i = (uint32_t)p->neps;
+		p->eps[p->neps++] = xpc_retain(v);
+		return w_u32(p, T_ENDPOINT) && w_u32(p, i);
 	}
 	// Shared memory, Mach ports, activities, connections, errors...: the
 	// wire format has no such type. They arrive as null; Go logs a warning.

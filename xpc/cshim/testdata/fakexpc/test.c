@@ -108,7 +108,27 @@ int main(void) {
 		CHECK(!goxpc_walk(dct, &p), "limit ignored");
 		CHECK(p.nfds == 0 && p.too_large, "failed walk kept fds");
 		goxpc_payload_free(&p);
-		xpc_release(dct); close(pfd[0]); close(pfd[1]);
+		xpc_release(dct);
+		// an attachment whose own tag crosses the limit is given back too
+		// (header 20 bytes + key 4: the tag is the first thing refused)
+		fo = xpc_fd_create(pfd[0]);
+		xpc_object_t one = xpc_dictionary_create(NULL, NULL, 0);
+		xpc_dictionary_set_value(one, "fd", fo); xpc_release(fo);
+		int next = dup(0); close(next); // the lowest free descriptor
+		memset(&p, 0, sizeof p); p.max = 24;
+		CHECK(!goxpc_walk(one, &p) && p.too_large, "fd walk at the limit succeeded");
+		int again = dup(0);
+		CHECK(again == next, "a failed walk leaked its duplicated descriptor");
+		close(again);
+		goxpc_payload_free(&p); xpc_release(one);
+		xpc_object_t e1 = fake_new(&T_endpoint);
+		one = xpc_dictionary_create(NULL, NULL, 0);
+		xpc_dictionary_set_value(one, "ep", e1); xpc_release(e1);
+		memset(&p, 0, sizeof p); p.max = 24;
+		CHECK(!goxpc_walk(one, &p) && p.too_large, "endpoint walk at the limit succeeded");
+		goxpc_payload_free(&p); xpc_release(one);
+		CHECK(live_objs == 0, "a failed walk kept its endpoint (%ld live)", live_objs);
+		close(pfd[0]); close(pfd[1]);
 		// depth
 		xpc_object_t root = xpc_dictionary_create(NULL, NULL, 0), cur = root;
 		for (int i = 0; i < 64; i++) { xpc_object_t n = xpc_dictionary_create(NULL, NULL, 0); xpc_dictionary_set_value(cur, "d", n); xpc_release(n); cur = n; }
