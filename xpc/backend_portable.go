@@ -345,11 +345,13 @@ func (s *sockConn) readFrames() *Error {
 			if err != nil {
 				return s.malformed(err)
 			}
-			in := &incoming{body: d}
+			// One allocation for the message and its replier.
+			si := &sockIncoming{in: incoming{body: d}}
 			if h.flags&flagWantsReply != 0 {
-				in.reply = sockReplier{s, h.id}
+				si.r = sockReplier{s, h.id}
+				si.in.reply = &si.r
 			}
-			s.ev.deliver(in)
+			s.ev.deliver(&si.in)
 		}
 	}
 }
@@ -416,16 +418,22 @@ func (s *sockConn) malformed(err error) *Error {
 		Description: "the peer sent a malformed frame; connection dropped", Err: err}
 }
 
+// sockIncoming is an incoming message with its replier.
+type sockIncoming struct {
+	in incoming
+	r  sockReplier
+}
+
 // sockReplier answers one request.
 type sockReplier struct {
 	s  *sockConn
 	id uint64
 }
 
-func (r sockReplier) sendReply(out *outgoing) error { return r.s.writeFrame(flagReply, r.id, out) }
+func (r *sockReplier) sendReply(out *outgoing) error { return r.s.writeFrame(flagReply, r.id, out) }
 
 // discard sends nothing: the peer's request fails when the connection ends.
-func (r sockReplier) discard() {}
+func (r *sockReplier) discard() {}
 
 // clientConn is a dialed connection. For a named service it reconnects on
 // demand after an interruption, as libxpc relaunches a launchd service.

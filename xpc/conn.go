@@ -121,12 +121,14 @@ func (c *Conn) Request(ctx context.Context, body Dict) (Dict, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch := make(chan result, 1) // buffered: done never blocks, even if we left
-	if err := c.t.request(out, func(d Dict, err error) { ch <- result{d, err} }); err != nil {
+	cl := callPool.Get().(*call)
+	if err := c.t.request(out, cl.done); err != nil {
+		callPool.Put(cl) // done is never called
 		return nil, c.mapErr(err)
 	}
 	select {
-	case r := <-ch:
+	case r := <-cl.ch:
+		callPool.Put(cl) // done was called, once: cl is free again
 		if r.err != nil {
 			return nil, c.mapErr(r.err)
 		}
@@ -135,9 +137,23 @@ func (c *Conn) Request(ctx context.Context, body Dict) (Dict, error) {
 		}
 		return r.body, nil
 	case <-ctx.Done():
+		// done may still run; cl is left to it and the garbage collector.
 		return nil, ctx.Err()
 	}
 }
+
+// call is a request's rendezvous with its reply. Calls are pooled: a
+// round trip would otherwise allocate the channel and the callback.
+type call struct {
+	ch   chan result // buffered: done never blocks, even if the requester left
+	done func(Dict, error)
+}
+
+var callPool = sync.Pool{New: func() any {
+	cl := &call{ch: make(chan result, 1)}
+	cl.done = func(d Dict, err error) { cl.ch <- result{d, err} }
+	return cl
+}}
 
 type result struct {
 	body Dict
