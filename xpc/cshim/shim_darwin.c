@@ -323,6 +323,9 @@ typedef struct {
 	size_t neps;
 	char *err;
 	size_t errlen;
+	// fdused marks the descriptors a value took: like the Go decoder, each
+	// may be referenced once (two xpc fd objects must not share one).
+	uint8_t fdused[MAX_ATTACHMENTS];
 } reader;
 
 static int r_fail(reader *r, const char *why) {
@@ -514,10 +517,11 @@ static xpc_object_t r_value(reader *r, int depth) {
 		if (!r_u32(r, &u)) {
 			return NULL;
 		}
-		if (u >= r->nfds) {
-			r_fail(r, "file descriptor not attached");
+		if (u >= r->nfds || r->fdused[u]) {
+			r_fail(r, "file descriptor not attached or used twice");
 			return NULL;
 		}
+		r->fdused[u] = 1;
 		xpc_object_t f = xpc_fd_create(r->fds[u]);
 		if (f == NULL) {
 			r_fail(r, "xpc_fd_create failed (closed file?)");
@@ -572,7 +576,7 @@ static int r_message(reader *r, xpc_object_t d) {
 
 static reader mkreader(const uint8_t *buf, size_t len, const int *fds, size_t nfds,
 	xpc_object_t const *eps, size_t neps, char *err, size_t errlen) {
-	reader r = {buf, len, 0, fds, nfds, eps, neps, err, errlen};
+	reader r = {buf, len, 0, fds, nfds, eps, neps, err, errlen, {0}};
 	if (errlen > 0) {
 		err[0] = 0;
 	}
@@ -582,6 +586,10 @@ static reader mkreader(const uint8_t *buf, size_t len, const int *fds, size_t nf
 xpc_object_t goxpc_build(const uint8_t *buf, size_t len, const int *fds, size_t nfds,
 	xpc_object_t const *eps, size_t neps, char *err, size_t errlen) {
 	reader r = mkreader(buf, len, fds, nfds, eps, neps, err, errlen);
+	if (nfds > MAX_ATTACHMENTS || neps > MAX_ATTACHMENTS || nfds + neps > MAX_ATTACHMENTS) {
+		r_fail(&r, "more than 256 file descriptors and endpoints");
+		return NULL;
+	}
 	xpc_object_t d = xpc_dictionary_create(NULL, NULL, 0);
 	if (!r_message(&r, d)) {
 		xpc_release(d);

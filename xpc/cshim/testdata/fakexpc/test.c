@@ -63,6 +63,29 @@ int main(void) {
 	closedir(d);
 	CHECK(live_objs == 0, "leaked %ld objects after vectors", live_objs);
 
+	// mutants judged by the Go decoder (gen): C must agree on every one
+	int judged = 0, goods = 0;
+	d = opendir("mut");
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.') continue;
+		char path[512]; snprintf(path, sizeof path, "mut/%s", e->d_name);
+		FILE *f = fopen(path, "rb"); uint8_t buf[1 << 16]; size_t n = fread(buf, 1, sizeof buf, f); fclose(f);
+		int want = strstr(e->d_name, ".ok") != NULL;
+		uint8_t *heap = malloc(n ? n : 1); memcpy(heap, buf, n);
+		char err[160];
+		xpc_object_t o = goxpc_build(heap, n, NULL, 0, NULL, 0, err, sizeof err);
+		CHECK((o != NULL) == want, "%s: Go %s it, C %s (%s)", e->d_name, want ? "accepts" : "refuses", o ? "accepts" : "refuses", o ? "" : err);
+		if (o) {
+			goxpc_payload p; memset(&p, 0, sizeof p); p.max = 1 << 20;
+			CHECK(goxpc_walk(o, &p), "%s: accepted but does not walk: %s", e->d_name, p.err);
+			goxpc_payload_free(&p); xpc_release(o);
+		}
+		free(heap);
+		judged++; goods += want;
+	}
+	if (d) closedir(d);
+	CHECK(live_objs == 0, "leaked %ld objects after judged mutants", live_objs);
+
 	// fd and endpoint attachments
 	{
 		uint8_t b[64]; size_t o = 0;
@@ -84,10 +107,16 @@ int main(void) {
 		CHECK(p.neps == 1 && p.eps[0] == ep, "endpoint not passed");
 		write(pfd[1], "x", 1); char c = 0; read(p.fds[0], &c, 1); CHECK(c == 'x', "fd is not the pipe");
 		close(p.fds[0]); xpc_release(p.eps[0]); goxpc_payload_free(&p);
-		xpc_release(msg); xpc_release(ep); close(pfd[0]); close(pfd[1]);
-		// index out of range
+		xpc_release(msg);
+		// index out of range (with the descriptor and endpoint still open:
+		// only the index may be what is refused)
 		CHECK(goxpc_build(b, o, fds, 0, eps, 1, err, sizeof err) == NULL, "missing fd accepted");
 		CHECK(goxpc_build(b, o, fds, 1, eps, 0, err, sizeof err) == NULL, "missing endpoint accepted");
+		// one descriptor referenced twice: the Go decoder refuses it, so must C
+		memcpy(b + o - 12, "g\0\0\0", 4); put32(b, &(size_t){o - 8}, 0xb000); put32(b, &(size_t){o - 4}, 0);
+		CHECK(goxpc_build(b, o, fds, 1, eps, 1, err, sizeof err) == NULL, "a descriptor used twice accepted");
+		CHECK(goxpc_build(b, o, fds, 257, eps, 0, err, sizeof err) == NULL, "257 descriptors accepted");
+		xpc_release(ep); close(pfd[0]); close(pfd[1]);
 		CHECK(live_objs == 0, "leaked %ld objects after attachments", live_objs);
 	}
 	// unsupported type becomes null; failed walks give back attachments
@@ -138,6 +167,6 @@ int main(void) {
 		xpc_release(root);
 		CHECK(live_objs == 0, "leaked %ld objects", live_objs);
 	}
-	printf("%d vectors, %d mutants (%d built), %d failures\n", nvec, mutants, accepted, fails);
+	printf("%d vectors, %d mutants (%d built), %d judged by Go (%d valid), %d failures\n", nvec, mutants, accepted, judged, goods, fails);
 	return fails != 0;
 }

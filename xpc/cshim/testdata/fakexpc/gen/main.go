@@ -1,8 +1,12 @@
 // Command gen writes random messages encoded by xpc.Encode into the
-// directory named by its argument, as test vectors for the C codec.
+// directory named by its first argument, as test vectors for the C codec.
+// With a second argument it also writes mutants of them there, each named
+// .ok or .bad after what xpc.Decode (the Go decoder) says of it, so the C
+// builder can be checked to agree.
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -73,5 +77,48 @@ func main() {
 		if err := os.WriteFile(fmt.Sprintf("%s/%03d.bin", os.Args[1], i), b, 0o644); err != nil {
 			panic(err)
 		}
+		if len(os.Args) > 2 {
+			for j := 0; j < 40; j++ {
+				m := mutate(r, b)
+				verdict := "ok"
+				if _, err := xpc.Decode(m); err != nil {
+					verdict = "bad"
+				}
+				if err := os.WriteFile(fmt.Sprintf("%s/%03d-%02d.%s", os.Args[2], i, j, verdict), m, 0o644); err != nil {
+					panic(err)
+				}
+			}
+		}
 	}
+}
+
+// mutate returns a damaged copy of b: a flipped bit, a truncation, a word
+// set to 0, 1, a small number or all ones, two words swapped, or a word
+// duplicated or removed.
+func mutate(r *rand.Rand, b []byte) []byte {
+	m := append([]byte(nil), b...)
+	words := len(m) / 4
+	w := func() int { return 4 * r.IntN(words) }
+	switch r.IntN(6) {
+	case 0:
+		m[r.IntN(len(m))] ^= 1 << r.IntN(8)
+	case 1:
+		m = m[:r.IntN(len(m))]
+	case 2:
+		vals := []uint32{0, 1, 4, 8, uint32(r.IntN(64)), 0xffffffff, 0xb000, 0x12000}
+		binary.LittleEndian.PutUint32(m[w():], vals[r.IntN(len(vals))])
+	case 3:
+		i, j := w(), w()
+		var t [4]byte
+		copy(t[:], m[i:])
+		copy(m[i:i+4], m[j:j+4])
+		copy(m[j:j+4], t[:])
+	case 4:
+		i := w()
+		m = append(m[:i+4:i+4], m[i:]...)
+	default:
+		i := w()
+		m = append(m[:i:i], m[i+4:]...)
+	}
+	return m
 }
