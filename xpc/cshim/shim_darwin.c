@@ -705,7 +705,7 @@ void goxpc_discard(xpc_object_t conn) {
 // reply whose only key is key (the reason), then the connection is
 // cancelled; a peer that sends no request is cancelled after 2 seconds. The
 // handler block owns one reference until the final event; the timer block
-// owns another.
+// and each barrier block own one more.
 void goxpc_reject(xpc_object_t conn, const char *key, const char *reason) {
 	xpc_connection_t c = (xpc_connection_t)conn;
 	char *k = strdup(key);
@@ -721,8 +721,13 @@ void goxpc_reject(xpc_object_t conn, const char *key, const char *reason) {
 				}
 				xpc_connection_send_message(c, reply);
 				xpc_release(reply);
+				// The barrier may run after the final event (its order on
+				// the queue is not guaranteed), when the handler's reference
+				// is gone: it holds one of its own.
+				xpc_retain(c);
 				xpc_connection_send_barrier(c, ^{
 					xpc_connection_cancel(c);
+					xpc_release(c);
 				});
 			}
 		} else if (ev == XPC_ERROR_CONNECTION_INVALID) {
