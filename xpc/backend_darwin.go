@@ -753,24 +753,29 @@ func (l *xlistener) peerEnded() {
 
 // HandlePeer admits or rejects a new peer before it is activated.
 func (l *xlistener) HandlePeer(p *cshim.Conn) {
+	// Count the peer before accept makes it a Conn of the Listener: a
+	// close meanwhile must not cancel the listener under a peer it is
+	// about to activate (and that Shutdown will wait for).
 	l.mu.Lock()
 	closed := l.closed
+	if !closed {
+		l.peers++
+	}
 	l.mu.Unlock()
 	if closed {
 		p.Reject(rejectedKey, "the listener is closed")
 		return
 	}
+	var once sync.Once
+	end := func() { once.Do(l.peerEnded) }
 	t := newXconn(p, l.name, l.cfg, kindPeer)
 	ev, err := l.acc.accept(t)
 	if err != nil {
 		p.Reject(rejectedKey, err.Error())
+		end()
 		return
 	}
-	l.mu.Lock()
-	l.peers++
-	l.mu.Unlock()
-	var once sync.Once
-	t.onEnd = func() { once.Do(l.peerEnded) }
+	t.onEnd = end
 	t.activate(ev)
 }
 
