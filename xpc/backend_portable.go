@@ -34,31 +34,58 @@ const (
 	maxKeptReadBuffer = 1 << 20
 )
 
-// frameReader reads a socket through one buffer and hands out frames where
-// they landed in it: a frame that arrives in one read is decoded without
-// being copied first. A body it returns is valid until the next call, so
-// the decoder must copy what it keeps (decodeMessage does: data, strings
-// and keys never alias the input).
+// frameReader parses frames out of one read buffer and hands them out
+// where they landed in it: a frame that arrives in one read is decoded
+// without being copied first. A body it returns is valid until the buffer
+// is read into again, so the decoder must copy what it keeps
+// (decodeMessage does: data, strings and keys never alias the input).
 type frameReader struct {
-	r        io.Reader
+	r        io.Reader // for next
 	buf      []byte
 	off, end int // the unread bytes are buf[off:end]
 }
 
-// fill makes n unread bytes available, contiguous in buf.
-func (fr *frameReader) fill(n int) error {
-	if fr.end-fr.off >= n {
-		return nil
+// frame returns the next buffered frame, or need > 0: how many unread
+// bytes the next frame takes, of which fewer are buffered; bad reports a
+// header that fails maxBody or the format.
+func (fr *frameReader) frame(maxBody int) (h frameHeader, body []byte, need int, bad error) {
+	if fr.end-fr.off < frameHeaderSize {
+		return h, nil, frameHeaderSize, nil
 	}
+	h, bad = parseFrameHeader(fr.buf[fr.off:fr.off+frameHeaderSize], maxBody)
+	if bad != nil {
+		return h, nil, 0, bad
+	}
+	total := frameHeaderSize + int(h.bodyLen)
+	if fr.end-fr.off < total {
+		return h, nil, total, nil
+	}
+	body = fr.buf[fr.off+frameHeaderSize : fr.off+total : fr.off+total]
+	fr.off += total
+	if fr.off == fr.end {
+		fr.off, fr.end = 0, 0
+		if len(fr.buf) > maxKeptReadBuffer {
+			fr.buf = nil // do not pin a large buffer for the connection's life
+		}
+	}
+	return h, body, 0, nil
+}
+
+// space returns the free buffer after the unread bytes, making room first
+// so that need unread bytes fit contiguously.
+func (fr *frameReader) space(need int) []byte {
 	if fr.buf == nil {
-		fr.buf = make([]byte, readBufferSize)
+		fr.buf = make([]byte, max(readBufferSize, need))
 	}
-	if len(fr.buf)-fr.off < n {
-		// No room for n bytes after off: move the unread bytes to the
-		// front, into a bigger buffer if need be.
+	if fr.off == fr.end {
+		fr.off, fr.end = 0, 0
+	}
+	if len(fr.buf)-fr.off < need {
+		// Move the unread bytes to the front, into a bigger buffer if
+		// need be.
 		unread := fr.buf[fr.off:fr.end]
-		if n > len(fr.buf) {
-			nb := make([]byte, (n+readBufferSize-1)/readBufferSize*readBufferSize)
+		if need > len(fr.buf) {
+			nb := make([]byte, (need+readBufferSize-1)/readBufferSize*readBufferSize)
 			copy(nb, unread)
 			fr.buf = nb
 		} else {
@@ -66,50 +93,26 @@ func (fr *frameReader) fill(n int) error {
 		}
 		fr.off, fr.end = 0, len(unread)
 	}
-	for fr.end-fr.off < n {
-		m, err := fr.r.Read(fr.buf[fr.end:])
-		fr.end += m
-		if err != nil {
-			if fr.end-fr.off >= n {
-				return nil
-			}
+	return fr.buf[fr.end:]
+}
+
+// next reads the next frame with fr.r (blocking reads, for the handshake);
+// bad reports a header that fails maxBody or the format, err a failed read.
+func (fr *frameReader) next(maxBody int) (h frameHeader, body []byte, bad, err error) {
+	for {
+		h, body, need, bad := fr.frame(maxBody)
+		if need == 0 {
+			return h, body, bad, nil
+		}
+		n, err := fr.r.Read(fr.space(need))
+		fr.end += n
+		if err != nil && fr.end-fr.off < need {
 			if err == io.EOF && fr.end > fr.off {
 				err = io.ErrUnexpectedEOF
 			}
-			return err
+			return h, nil, nil, err
 		}
 	}
-	return nil
-}
-
-// take returns the next n bytes, which fill made available.
-func (fr *frameReader) take(n int) []byte {
-	b := fr.buf[fr.off : fr.off+n : fr.off+n]
-	fr.off += n
-	if fr.off == fr.end {
-		fr.off, fr.end = 0, 0
-		if len(fr.buf) > maxKeptReadBuffer {
-			fr.buf = nil // do not pin a large buffer for the connection's life
-		}
-	}
-	return b
-}
-
-// next reads the next frame; bad reports a header that fails maxBody or
-// the format, err a failed read.
-func (fr *frameReader) next(maxBody int) (h frameHeader, body []byte, bad, err error) {
-	if err := fr.fill(frameHeaderSize); err != nil {
-		return h, nil, nil, err
-	}
-	h, bad = parseFrameHeader(fr.buf[fr.off:fr.off+frameHeaderSize], maxBody)
-	if bad != nil {
-		return h, nil, bad, nil
-	}
-	fr.off += frameHeaderSize
-	if err := fr.fill(int(h.bodyLen)); err != nil {
-		return h, nil, nil, err
-	}
-	return h, fr.take(int(h.bodyLen)), nil, nil
 }
 
 // sockConn is one socket connection, client or server side.
@@ -322,38 +325,63 @@ func (s *sockConn) maxBody() int {
 
 // readFrames reads until the connection fails and says why.
 func (s *sockConn) readFrames() *Error {
-	for {
-		h, body, bad, err := s.fr.next(s.maxBody())
-		if err != nil {
-			return s.lost(err)
-		}
-		if bad != nil {
-			return s.malformed(bad)
-		}
-		switch {
-		case h.flags&flagTermination != 0:
-			s.ev.connError(&Error{Kind: ErrTerminationImminent, Service: s.name, PID: s.info.PID,
-				Description: "the peer is shutting down; finish and reconnect later"})
-		case h.flags&(flagHello|flagRejected) != 0:
-			return s.malformed(errors.New("handshake frame after the handshake"))
-		case h.flags&flagReply != 0:
-			if err := s.reply(h, body); err != nil {
-				return s.malformed(err)
+	var ferr *Error
+	need := 0
+	// consume handles the frames buffered so far.
+	consume := func() bool {
+		for {
+			h, body, n, bad := s.fr.frame(s.maxBody())
+			if bad != nil {
+				ferr = s.malformed(bad)
+				return false
 			}
-		default:
-			d, err := s.decode(h, body)
-			if err != nil {
-				return s.malformed(err)
+			if n > 0 {
+				need = n
+				return true
 			}
-			// One allocation for the message and its replier.
-			si := &sockIncoming{in: incoming{body: d}}
-			if h.flags&flagWantsReply != 0 {
-				si.r = sockReplier{s, h.id}
-				si.in.reply = &si.r
+			if ferr = s.handleFrame(h, body); ferr != nil {
+				return false
 			}
-			s.ev.deliver(&si.in)
 		}
 	}
+	if !consume() { // frames that came with the handshake
+		return ferr
+	}
+	err := s.rr.readStream(
+		func() []byte { return s.fr.space(need) },
+		func(n int) bool { s.fr.end += n; return consume() })
+	if ferr != nil {
+		return ferr
+	}
+	return s.lost(err)
+}
+
+// handleFrame acts on one frame; an error ends the connection.
+func (s *sockConn) handleFrame(h frameHeader, body []byte) *Error {
+	switch {
+	case h.flags&flagTermination != 0:
+		s.ev.connError(&Error{Kind: ErrTerminationImminent, Service: s.name, PID: s.info.PID,
+			Description: "the peer is shutting down; finish and reconnect later"})
+	case h.flags&(flagHello|flagRejected) != 0:
+		return s.malformed(errors.New("handshake frame after the handshake"))
+	case h.flags&flagReply != 0:
+		if err := s.reply(h, body); err != nil {
+			return s.malformed(err)
+		}
+	default:
+		d, err := s.decode(h, body)
+		if err != nil {
+			return s.malformed(err)
+		}
+		// One allocation for the message and its replier.
+		si := &sockIncoming{in: incoming{body: d}}
+		if h.flags&flagWantsReply != 0 {
+			si.r = sockReplier{s, h.id}
+			si.in.reply = &si.r
+		}
+		s.ev.deliver(&si.in)
+	}
+	return nil
 }
 
 func (s *sockConn) reply(h frameHeader, body []byte) error {

@@ -3,7 +3,9 @@
 package xpc
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"runtime"
@@ -55,6 +57,77 @@ func (r *rightsReader) collect(oob []byte) {
 		}
 	}
 }
+
+// readStream reads into the buffers space returns and reports each read
+// to got, until got returns false or a read fails.
+//
+// On Linux it reads with recvmsg inside one RawConn.Read, and after a
+// short read (fewer bytes than there was room for, and no descriptors)
+// waits for the socket to become readable instead of trying again first:
+// a short read on a Unix stream socket means its queue is empty (the
+// kernel stops early only at descriptors, or at MSG_OOB data, which goxpc
+// never sends), and the network poller is edge-triggered, so bytes that
+// arrive later wake the reader. That saves the system call that would fail
+// with EAGAIN after every message, a third of a round trip's reads.
+// RawConn.Read resets readiness only once, on entry, which is why the
+// whole loop runs inside it.
+func (r *rightsReader) readStream(space func() []byte, got func(n int) bool) error {
+	if runtime.GOOS != "linux" {
+		for {
+			n, err := r.Read(space())
+			if n > 0 && !got(n) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	rc, err := r.c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var rerr error
+	probe := true // try reading before waiting
+	err = rc.Read(func(fd uintptr) bool {
+		for {
+			if !probe {
+				probe = true
+				return false // wait until readable, then read
+			}
+			p := space()
+			n, oobn, _, _, err := syscall.Recvmsg(int(fd), p, r.oob, linuxMsgCmsgCloexec)
+			if oobn > 0 {
+				r.collect(r.oob[:oobn])
+			}
+			switch {
+			case errors.Is(err, syscall.EINTR):
+				continue
+			case errors.Is(err, syscall.EAGAIN):
+				return false
+			case err != nil:
+				rerr = os.NewSyscallError("recvmsg", err)
+				return true
+			case n == 0:
+				rerr = io.EOF
+				return true
+			}
+			if !got(n) {
+				return true
+			}
+			probe = n == len(p) || oobn > 0
+		}
+	})
+	if rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// linuxMsgCmsgCloexec is Linux's MSG_CMSG_CLOEXEC (the same on every
+// architecture), spelled out because this file also builds where syscall
+// lacks the name; net.UnixConn.ReadMsgUnix passes it too.
+const linuxMsgCmsgCloexec = 0x40000000
 
 // takeFiles removes the first n collected descriptors.
 func (r *rightsReader) takeFiles(n int) ([]*os.File, error) {

@@ -14,6 +14,20 @@ func newRightsReader(c *net.UnixConn) *rightsReader { return &rightsReader{c: c}
 
 func (r *rightsReader) Read(p []byte) (int, error) { return r.c.Read(p) }
 
+// readStream reads into the buffers space returns and reports each read
+// to got, until got returns false or a read fails.
+func (r *rightsReader) readStream(space func() []byte, got func(n int) bool) error {
+	for {
+		n, err := r.Read(space())
+		if n > 0 && !got(n) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 func (r *rightsReader) takeFiles(n int) ([]*os.File, error) {
 	if n == 0 {
 		return nil, nil
