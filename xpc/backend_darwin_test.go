@@ -154,6 +154,37 @@ func TestConversionLimits(t *testing.T) {
 	require.ErrorAs(t, err, &be, "a descriptor index with no descriptor is refused")
 }
 
+// TestWalkAtTheLimitGivesBackItsDescriptor walks a message whose descriptor
+// tag is exactly what crosses the size limit: the descriptor xpc_fd_dup gave
+// the walk must be closed when the walk fails.
+func TestWalkAtTheLimitGivesBackItsDescriptor(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	defer w.Close()
+	var att attachments
+	wire, err := encodeMessage(nil, Dict{"f": r}, &att)
+	require.NoError(t, err)
+	require.Len(t, wire, 32, "header 20, key 4, fd tag 4, index 4")
+	var obj *cshim.Object
+	require.NoError(t, withFDs(att.files, func(fds []int) error {
+		obj, err = cshim.Build(wire, fds, nil)
+		return err
+	}))
+	defer obj.Release()
+	open := func() int {
+		ents, err := os.ReadDir("/dev/fd")
+		require.NoError(t, err)
+		return len(ents)
+	}
+	before := open()
+	for i := 0; i < 20; i++ {
+		_, err = cshim.Walk(obj, 24) // room for the key, not for the fd's tag
+		require.ErrorIs(t, err, cshim.ErrTooLarge)
+	}
+	assert.LessOrEqual(t, open(), before+2, "walks refused at the limit leaked the descriptors they duplicated")
+}
+
 // FuzzBuild feeds arbitrary bytes to the C decoder: it must never crash,
 // must accept exactly what the Go decoder accepts, and what it builds must
 // walk back to the same message.
