@@ -6,10 +6,10 @@
 # builder exactly when the Go decoder accepts them, attachments and limits
 # must hold.
 # Usage, from the module root: xpc/cshim/testdata/fakexpc/run.sh
-# Needs a clang with -fblocks: $CC, else the zig that darwin-go caches.
+# Needs a clang with -fblocks: $CC, else $ZIG or the zig that darwin-go caches.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-cc="${CC:-${XDG_CACHE_HOME:-$HOME/.cache}/darwin-go/zig-0.11.0/zig cc -target x86_64-linux-gnu}"
+cc="${CC:-${ZIG:-${XDG_CACHE_HOME:-$HOME/.cache}/darwin-go/zig-0.11.0/zig} cc -target x86_64-linux-gnu}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/vec" "$work/mut"
