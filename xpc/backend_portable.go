@@ -138,6 +138,7 @@ type sockConn struct {
 	ev      events
 	onEnd   func(*Error) // called once when the connection ends
 	closing atomic.Bool
+	started atomic.Bool // activate ran: a reader exists and will close done
 	done    chan struct{} // closed when the reader has exited
 }
 
@@ -162,6 +163,7 @@ func (s *sockConn) peer() PeerInfo   { return s.info }
 
 func (s *sockConn) activate(ev events) {
 	s.ev = ev
+	s.started.Store(true)
 	if s.server {
 		if err := s.writeControl(flagHello, nil); err != nil {
 			// The reader will see the failure too and end the connection.
@@ -206,7 +208,9 @@ func (s *sockConn) request(out *outgoing, done func(Dict, error)) error {
 func (s *sockConn) cancel() {
 	s.closing.Store(true)
 	s.c.Close()
-	<-s.done
+	if s.started.Load() {
+		<-s.done
+	}
 }
 
 func (s *sockConn) deadErr() error {

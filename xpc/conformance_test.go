@@ -723,3 +723,29 @@ func TestListenerShutdownWaitsForHandlers(t *testing.T) {
 	require.NoError(t, <-result, "the in-flight request is answered")
 	require.NoError(t, <-shut)
 }
+
+func TestAcceptHookPanicOrCloseRejectsPeer(t *testing.T) {
+	for name, accept := range map[string]func(c *xpc.Conn) (xpc.Handler, error){
+		"panic": func(c *xpc.Conn) (xpc.Handler, error) { panic("bug in Accept") },
+		"close": func(c *xpc.Conn) (xpc.Handler, error) { c.Close(); return nil, nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			l, ep := serve(t, &xpc.Config{Handler: echo, Accept: accept, Logger: discardLogger()})
+			c, err := (&xpc.Config{}).DialEndpoint(testCtx(t), ep)
+			if err == nil {
+				defer c.Close()
+				_, err = c.Request(testCtx(t), xpc.Dict{})
+			}
+			require.Error(t, err, "the peer must be refused, and the server must survive")
+			assert.Empty(t, l.Peers())
+			// The listener is still alive: the next peer gets the same
+			// answer instead of a hang or a crash.
+			c2, err := (&xpc.Config{}).DialEndpoint(testCtx(t), ep)
+			if err == nil {
+				defer c2.Close()
+				_, err = c2.Request(testCtx(t), xpc.Dict{})
+			}
+			require.Error(t, err)
+		})
+	}
+}

@@ -62,21 +62,29 @@ func (cfg *Config) newListener() *Listener {
 // peer is activated.
 func (l *Listener) accept(t transport) (events, error) {
 	info := t.peer()
+	reject := func(c *Conn, why string, err error) (events, error) {
+		l.cfg.logger().Warn("xpc: peer rejected", "listener", t.describe(), "pid", info.PID, "uid", info.UID, "why", why, "err", err)
+		if c != nil {
+			c.cancel()
+			close(c.stopped)
+		}
+		return nil, &Error{Kind: ErrPeerRequirement, Op: "accept", Service: t.describe(), PID: info.PID, Description: why, Err: err}
+	}
 	if l.cfg.PeerCheck != nil {
-		if err := l.cfg.PeerCheck(info); err != nil {
-			l.cfg.logger().Warn("xpc: peer rejected by PeerCheck", "listener", t.describe(), "pid", info.PID, "uid", info.UID, "err", err)
-			return nil, &Error{Kind: ErrPeerRequirement, Op: "accept", Service: t.describe(), PID: info.PID, Description: "peer check failed", Err: err}
+		if err := recoverHook(func() error { return l.cfg.PeerCheck(info) }); err != nil {
+			return reject(nil, "peer check failed", err)
 		}
 	}
 	c := newConn(l.cfg, l.cfg.Handler, l)
 	c.t = t
 	if l.cfg.Accept != nil {
-		h, err := l.cfg.Accept(c)
+		var h Handler
+		err := recoverHook(func() (err error) { h, err = l.cfg.Accept(c); return err })
 		if err != nil {
-			l.cfg.logger().Warn("xpc: peer rejected by Accept", "listener", t.describe(), "pid", info.PID, "uid", info.UID, "err", err)
-			c.cancel()
-			close(c.stopped)
-			return nil, &Error{Kind: ErrPeerRequirement, Op: "accept", Service: t.describe(), PID: info.PID, Description: "rejected by Accept", Err: err}
+			return reject(c, "rejected by Accept", err)
+		}
+		if c.closed.Load() {
+			return reject(c, "closed by Accept", nil)
 		}
 		if h != nil {
 			c.handler = h
@@ -93,6 +101,18 @@ func (l *Listener) accept(t transport) (events, error) {
 	l.mu.Unlock()
 	go c.serve()
 	return c, nil
+}
+
+// recoverHook runs a user hook that may run on a backend's thread (a GCD
+// queue on darwin), turning a panic into an error that rejects the peer
+// instead of killing the process.
+func recoverHook(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("hook panicked: %v", p)
+		}
+	}()
+	return f()
 }
 
 func (l *Listener) remove(c *Conn) {
