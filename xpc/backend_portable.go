@@ -138,7 +138,7 @@ type sockConn struct {
 	ev      events
 	onEnd   func(*Error) // called once when the connection ends
 	closing atomic.Bool
-	started atomic.Bool // activate ran: a reader exists and will close done
+	started atomic.Bool   // activate ran: a reader exists and will close done
 	done    chan struct{} // closed when the reader has exited
 }
 
