@@ -231,19 +231,28 @@ func (c *Conn) Close() error {
 }
 
 // end tears the connection down once with err as its final error.
+//
+// Only the first caller tears down; later callers return at once rather
+// than wait inside the Once. That matters on darwin, where Close waits for
+// libxpc's final event while that event's own connError calls end.
 func (c *Conn) end(err *Error) {
+	first := false
 	c.closeOnce.Do(func() {
+		first = true
 		c.mu.Lock()
 		c.err = err
 		c.mu.Unlock()
 		c.cancel()
-		if c.t != nil {
-			c.t.cancel()
-		}
-		if c.l != nil {
-			c.l.remove(c)
-		}
 	})
+	if !first {
+		return
+	}
+	if c.t != nil {
+		c.t.cancel()
+	}
+	if c.l != nil {
+		c.l.remove(c)
+	}
 }
 
 // connError implements events.
