@@ -122,6 +122,7 @@ func (c *Conn) Request(ctx context.Context, body Dict) (Dict, error) {
 		return nil, err
 	}
 	cl := callPool.Get().(*call)
+	cl.state.Store(callWaiting)
 	if err := c.t.request(out, cl.done); err != nil {
 		callPool.Put(cl) // done is never called
 		return nil, c.mapErr(err)
@@ -137,7 +138,15 @@ func (c *Conn) Request(ctx context.Context, body Dict) (Dict, error) {
 		}
 		return r.body, nil
 	case <-ctx.Done():
-		// done may still run; cl is left to it and the garbage collector.
+		if !cl.state.CompareAndSwap(callWaiting, callAbandoned) {
+			// The reply won the race: take it so that its descriptors
+			// are closed, not left to the garbage collector.
+			if r := <-cl.ch; r.err == nil {
+				closeFiles(r.body)
+			}
+			callPool.Put(cl)
+		}
+		// An abandoned cl is left to done and the garbage collector.
 		return nil, ctx.Err()
 	}
 }
@@ -145,13 +154,26 @@ func (c *Conn) Request(ctx context.Context, body Dict) (Dict, error) {
 // call is a request's rendezvous with its reply. Calls are pooled: a
 // round trip would otherwise allocate the channel and the callback.
 type call struct {
-	ch   chan result // buffered: done never blocks, even if the requester left
-	done func(Dict, error)
+	ch    chan result // buffered: done never blocks
+	done  func(Dict, error)
+	state atomic.Int32 // callWaiting, then callDelivered or callAbandoned
 }
+
+const (
+	callWaiting = iota
+	callDelivered
+	callAbandoned
+)
 
 var callPool = sync.Pool{New: func() any {
 	cl := &call{ch: make(chan result, 1)}
-	cl.done = func(d Dict, err error) { cl.ch <- result{d, err} }
+	cl.done = func(d Dict, err error) {
+		if cl.state.CompareAndSwap(callWaiting, callDelivered) {
+			cl.ch <- result{d, err}
+			return
+		}
+		closeFiles(d) // the requester gave up: nobody will close them
+	}
 	return cl
 }}
 

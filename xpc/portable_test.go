@@ -249,3 +249,25 @@ func TestCloseReleasesDescriptors(t *testing.T) {
 	require.Eventually(t, func() bool { return openFDs(t) <= before }, 5*time.Second, 10*time.Millisecond,
 		"descriptors leaked: %d before, %d after", before, openFDs(t))
 }
+
+func TestLateReplyDescriptorsAreClosed(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	require.NoError(t, err)
+	defer pr.Close()
+	defer pw.Close()
+	_, ep := serve(t, &xpc.Config{Handler: xpc.HandlerFunc(func(ctx context.Context, m *xpc.Message) (xpc.Dict, error) {
+		time.Sleep(100 * time.Millisecond)
+		return xpc.Dict{"f": pr}, nil
+	})})
+	c := dial(t, ep, nil)
+	before := openFDs(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	_, err = c.Request(ctx, xpc.Dict{})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	// The reply arrives later with a descriptor that nobody will read: it
+	// must be closed, not left to the garbage collector.
+	time.Sleep(200 * time.Millisecond)
+	require.Eventually(t, func() bool { return openFDs(t) <= before }, 2*time.Second, 10*time.Millisecond,
+		"the late reply's descriptor is still open: %d > %d", openFDs(t), before)
+}
