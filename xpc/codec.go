@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -312,22 +313,10 @@ func (e *encoder) value(v any, depth int) error {
 		return e.dict(Dict(v), depth)
 	// Go's other numeric kinds are sent as the XPC type that holds them, so
 	// Dict{"n": 5} works; they come back as int64, uint64 or float64.
-	case int:
-		return e.value(int64(v), depth)
-	case int8:
-		return e.value(int64(v), depth)
-	case int16:
-		return e.value(int64(v), depth)
-	case int32:
-		return e.value(int64(v), depth)
-	case uint:
-		return e.value(uint64(v), depth)
-	case uint8:
-		return e.value(uint64(v), depth)
-	case uint16:
-		return e.value(uint64(v), depth)
-	case uint32:
-		return e.value(uint64(v), depth)
+	case int, int8, int16, int32:
+		return e.value(reflect.ValueOf(v).Int(), depth)
+	case uint, uint8, uint16, uint32:
+		return e.value(reflect.ValueOf(v).Uint(), depth)
 	case float32:
 		return e.value(float64(v), depth)
 	default:
