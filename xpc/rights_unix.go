@@ -9,7 +9,9 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // rightsReader reads a Unix socket and collects the file descriptors that
@@ -19,6 +21,12 @@ type rightsReader struct {
 	oob []byte
 	fds []*os.File
 	err error // a descriptor-level failure, reported by takeFiles
+
+	// The Linux read path's watchdog (see readStream).
+	skipped  atomic.Bool // a probe was skipped since the watchdog's last run
+	watching atomic.Bool // the watchdog timer is set
+	ended    atomic.Bool // readStream returned
+	watchdog *time.Timer
 }
 
 func newRightsReader(c *net.UnixConn) *rightsReader {
@@ -63,14 +71,20 @@ func (r *rightsReader) collect(oob []byte) {
 //
 // On Linux it reads with recvmsg inside one RawConn.Read, and after a
 // short read (fewer bytes than there was room for, and no descriptors)
-// waits for the socket to become readable instead of trying again first:
-// a short read on a Unix stream socket means its queue is empty (the
-// kernel stops early only at descriptors, or at MSG_OOB data, which goxpc
-// never sends), and the network poller is edge-triggered, so bytes that
-// arrive later wake the reader. That saves the system call that would fail
-// with EAGAIN after every message, a third of a round trip's reads.
-// RawConn.Read resets readiness only once, on entry, which is why the
-// whole loop runs inside it.
+// waits for the socket to become readable instead of trying again first.
+// That saves the system call that would fail with EAGAIN after every
+// message, half of a round trip's reads. A short read on a Unix stream
+// socket means its queue is empty (the kernel stops early only at
+// descriptors, or at MSG_OOB data, which goxpc never sends), and the
+// network poller is edge-triggered, so bytes that arrive later wake the
+// reader. (RawConn.Read resets readiness only on entry, which is why the
+// whole loop runs inside it.) But the poller merges the events that arrive
+// between waking the reader and the reader running: if the peer's last
+// bytes and its close both came then, the short read takes the bytes and
+// nothing is left to signal the end of the stream. So while probes are
+// being skipped, a watchdog makes the reader probe once every
+// watchdogPeriod, by setting a read deadline in the past: a connection
+// whose peer died is noticed within that period at worst.
 func (r *rightsReader) readStream(space func() []byte, got func(n int) bool) error {
 	if runtime.GOOS != "linux" {
 		for {
@@ -87,9 +101,15 @@ func (r *rightsReader) readStream(space func() []byte, got func(n int) bool) err
 	if err != nil {
 		return err
 	}
+	r.watchdog = time.AfterFunc(time.Hour, r.watch)
+	r.watchdog.Stop()
+	defer func() {
+		r.ended.Store(true)
+		r.watchdog.Stop()
+	}()
 	var rerr error
 	probe := true // try reading before waiting
-	err = rc.Read(func(fd uintptr) bool {
+	read := func(fd uintptr) bool {
 		for {
 			if !probe {
 				probe = true
@@ -116,12 +136,49 @@ func (r *rightsReader) readStream(space func() []byte, got func(n int) bool) err
 				return true
 			}
 			probe = n == len(p) || oobn > 0
+			if !probe {
+				r.skipped.Store(true)
+				if !r.watching.Load() && r.watching.CompareAndSwap(false, true) {
+					r.watchdog.Reset(watchdogPeriod)
+				}
+			}
 		}
-	})
-	if rerr != nil {
-		return rerr
 	}
-	return err
+	for {
+		err := rc.Read(read)
+		if rerr != nil {
+			return rerr
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err // nil when got said stop
+		}
+		// The watchdog's nudge.
+		if err := r.c.SetReadDeadline(time.Time{}); err != nil {
+			return err
+		}
+		probe = true
+	}
+}
+
+// watchdogPeriod bounds how late the Linux read path notices the end of a
+// stream whose wake-up merged with the last bytes.
+const watchdogPeriod = 5 * time.Millisecond
+
+// watch is the watchdog timer's function: while short reads skip probes,
+// it nudges the reader to probe once per period.
+func (r *rightsReader) watch() {
+	if r.ended.Load() {
+		return
+	}
+	if !r.skipped.Swap(false) {
+		// No probe skipped for a whole period: stop until the next one.
+		r.watching.Store(false)
+		if !r.skipped.Load() || !r.watching.CompareAndSwap(false, true) {
+			return
+		}
+	}
+	r.c.SetReadDeadline(time.Unix(1, 0))
+	r.watchdog.Reset(watchdogPeriod)
 }
 
 // linuxMsgCmsgCloexec is Linux's MSG_CMSG_CLOEXEC (the same on every
