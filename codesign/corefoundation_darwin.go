@@ -21,7 +21,7 @@ package codesign
 
 /*
 #cgo LDFLAGS: -framework CoreFoundation
-#include <CoreFoundation/CoreFoundation.h>
+#include "secapi_darwin.h" // our declarations of the CoreFoundation API: see that file
 #include <limits.h>
 #include <stdlib.h>
 

@@ -10,11 +10,7 @@ package codesign
 
 /*
 #cgo LDFLAGS: -framework Security -framework CoreFoundation
-#include <Security/SecBase.h>
-#include <Security/SecCertificate.h>
-#include <Security/SecCode.h>
-#include <Security/SecRequirement.h>
-#include <Security/SecStaticCode.h>
+#include "secapi_darwin.h" // our declarations of the Security API: see that file
 #include <mach/mach.h>
 
 // goxpc_task_audit_token fills tok with the audit token of this process.
