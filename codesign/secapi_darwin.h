@@ -20,6 +20,11 @@
 // (layout, field types, values). Everything else is declared twice as is,
 // which C accepts only if both declarations agree.
 
+// Each opaque FooRef type comes with its FooGetTypeID declaration, used or
+// not: cgo represents FooRef as a uintptr (not a Go pointer, which a tagged
+// CF pointer must never be) only when FooGetTypeID is declared, and the Go
+// code relies on that (cmd/cgo's badCFType; sdkcheck tests it).
+
 #ifndef GOXPC_SECAPI_DARWIN_H
 #define GOXPC_SECAPI_DARWIN_H
 

@@ -173,3 +173,19 @@ func TestHeaderStandsAlone(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryRefHasGetTypeID needs no toolchain. cgo gives FooRef the Go type
+// uintptr, which codesign's Go code relies on (CoreFoundation may hand out
+// tagged pointers that must never be Go pointers), only when the preamble
+// declares FooGetTypeID; the SDK does for every opaque type, so the header
+// must too, even for functions no Go code calls.
+func TestEveryRefHasGetTypeID(t *testing.T) {
+	header, err := os.ReadFile(filepath.Join(headerDir, "secapi_darwin.h"))
+	require.NoError(t, err)
+	refs := regexp.MustCompile(`(?m)^typedef (?:const )?struct __\w+(?: const)? \*(\w+)Ref;`).FindAllStringSubmatch(string(header), -1)
+	require.GreaterOrEqual(t, len(refs), 13, "fewer opaque types than codesign uses: is the pattern broken?")
+	for _, m := range refs {
+		decl := "extern CFTypeID " + m[1] + "GetTypeID(void);"
+		assert.True(t, bytes.Contains(header, []byte(decl)), "%sRef needs %q", m[1], decl)
+	}
+}
