@@ -15,8 +15,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/goxpc/goxpc/internal/plistsafe"
 	"github.com/smallstep/pkcs7"
-	"howett.net/plist"
 )
 
 // CMS attribute OIDs Apple's codesign adds to the signer info (Security
@@ -121,15 +121,10 @@ func (s *Signature) parseCMS() (err error) {
 // decodeCDHashesPlist decodes the CDHashes attribute's plist,
 // {cdhashes: [data...]}, guarding against a panic in the plist decoder.
 func decodeCDHashesPlist(raw []byte) (hashes [][]byte, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			hashes, err = nil, fmt.Errorf("CDHashes plist: decoder panicked: %v", p)
-		}
-	}()
 	var pl struct {
 		CDHashes [][]byte `plist:"cdhashes"`
 	}
-	if _, err := plist.Unmarshal(raw, &pl); err != nil {
+	if _, err := plistsafe.Unmarshal(raw, &pl); err != nil {
 		return nil, fmt.Errorf("CDHashes plist: %w", err)
 	}
 	if pl.CDHashes == nil {

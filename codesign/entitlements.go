@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math/big"
 
-	"howett.net/plist"
+	"github.com/goxpc/goxpc/internal/plistsafe"
 )
 
 // maxDERDepth bounds nesting in DER entitlements.
@@ -26,12 +26,7 @@ func (s *Signature) DecodeEntitlements() (map[string]any, error) {
 }
 
 func decodeEntitlementsXML(b []byte) (m map[string]any, err error) {
-	defer func() { // howett.net/plist on hostile input: belt and braces
-		if p := recover(); p != nil {
-			m, err = nil, fmt.Errorf("entitlements plist: parser panicked: %v", p)
-		}
-	}()
-	if _, err := plist.Unmarshal(b, &m); err != nil {
+	if _, err := plistsafe.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("entitlements plist: %w", err)
 	}
 	return m, nil

@@ -15,7 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"howett.net/plist"
+	"github.com/goxpc/goxpc/internal/plistsafe"
 
 	"github.com/goxpc/goxpc/codesign/requirement"
 )
@@ -196,12 +196,7 @@ func (s *Signature) EvaluateText(text string, opts *EvaluateOptions) (*Evaluatio
 }
 
 func decodeInfoPlist(b []byte) (m map[string]any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			m, err = nil, fmt.Errorf("codesign: Info.plist: parser panicked: %v", p)
-		}
-	}()
-	if _, err := plist.Unmarshal(b, &m); err != nil {
+	if _, err := plistsafe.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("codesign: Info.plist: %w", err)
 	}
 	if m == nil {

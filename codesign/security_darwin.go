@@ -29,7 +29,7 @@ import (
 	"os"
 	"unsafe"
 
-	"howett.net/plist"
+	"github.com/goxpc/goxpc/internal/plistsafe"
 )
 
 // Flags passed to Security.framework.
@@ -351,7 +351,7 @@ func entitlements(dict C.CFDictionaryRef) (map[string]any, error) {
 		return nil, nil
 	}
 	var m map[string]any
-	if _, err := plist.Unmarshal(xml, &m); err != nil {
+	if _, err := plistsafe.Unmarshal(xml, &m); err != nil {
 		return nil, fmt.Errorf("codesign: decoding entitlements: %w", err)
 	}
 	return m, nil
