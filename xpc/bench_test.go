@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/goxpc/goxpc/xpc"
 )
 
@@ -208,39 +206,4 @@ func (u usage) report(b *testing.B) {
 	sw := (now.Nvcsw - u.ru.Nvcsw) + (now.Nivcsw - u.ru.Nivcsw)
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(sw)/float64(b.N), "ctxsw/op")
-}
-
-// TestPendingRequestFailsWhenPeerClosesRightAfterSending guards the
-// portable backend's read path, which after a short read waits for the
-// socket instead of reading again: when the peer's last message and its
-// close arrive together, the close must still be noticed, so a request
-// waiting for a reply fails rather than hangs. (It sits here, beside the
-// benchmarks that motivated that read path.)
-func TestPendingRequestFailsWhenPeerClosesRightAfterSending(t *testing.T) {
-	_, ep := serve(t, &xpc.Config{Handler: xpc.HandlerFunc(func(ctx context.Context, m *xpc.Message) (xpc.Dict, error) {
-		// Send a message, then hang up at once, without replying.
-		m.Conn.Send(ctx, xpc.Dict{"push": true})
-		m.Conn.Close()
-		return nil, nil
-	})})
-	for i := range 50 {
-		pushed := make(chan struct{}, 1)
-		c := dial(t, ep, &xpc.Config{Handler: xpc.HandlerFunc(func(ctx context.Context, m *xpc.Message) (xpc.Dict, error) {
-			pushed <- struct{}{}
-			return nil, nil
-		})})
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		start := time.Now()
-		_, err := c.Request(ctx, xpc.Dict{"i": int64(i)})
-		cancel()
-		require.Error(t, err, "round %d", i)
-		require.NotErrorIs(t, err, context.DeadlineExceeded, "round %d: the request hung after the peer closed", i)
-		require.Less(t, time.Since(start), 2*time.Second, "round %d", i)
-		select {
-		case <-pushed:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("round %d: the message sent before the close was not delivered", i)
-		}
-		c.Close()
-	}
 }

@@ -749,3 +749,35 @@ func TestAcceptHookPanicOrCloseRejectsPeer(t *testing.T) {
 		})
 	}
 }
+
+// When the peer sends a message and hangs up at once, the message is still
+// handled (as libxpc delivers it before the final error) and a request
+// waiting for a reply fails quickly rather than hangs.
+func TestPendingRequestFailsWhenPeerClosesRightAfterSending(t *testing.T) {
+	_, ep := serve(t, &xpc.Config{Handler: xpc.HandlerFunc(func(ctx context.Context, m *xpc.Message) (xpc.Dict, error) {
+		// Send a message, then hang up at once, without replying.
+		m.Conn.Send(ctx, xpc.Dict{"push": true})
+		m.Conn.Close()
+		return nil, nil
+	})})
+	for i := range 50 {
+		pushed := make(chan struct{}, 1)
+		c := dial(t, ep, &xpc.Config{Handler: xpc.HandlerFunc(func(ctx context.Context, m *xpc.Message) (xpc.Dict, error) {
+			pushed <- struct{}{}
+			return nil, nil
+		})})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		start := time.Now()
+		_, err := c.Request(ctx, xpc.Dict{"i": int64(i)})
+		cancel()
+		require.Error(t, err, "round %d", i)
+		require.NotErrorIs(t, err, context.DeadlineExceeded, "round %d: the request hung after the peer closed", i)
+		require.Less(t, time.Since(start), 2*time.Second, "round %d", i)
+		select {
+		case <-pushed:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: the message sent before the close was not delivered", i)
+		}
+		c.Close()
+	}
+}

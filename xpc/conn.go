@@ -311,10 +311,19 @@ func (c *Conn) serve() {
 			c.handle(in)
 			c.handling.Store(false)
 		case <-c.ctx.Done():
+			// Messages that arrived before the peer went away are still
+			// handled, in order, as libxpc delivers them before the
+			// connection's final error; after a local Close they are dropped.
 			for {
 				select {
 				case in := <-c.queue:
-					in.drop()
+					if c.closed.Load() {
+						in.drop()
+						continue
+					}
+					c.handling.Store(true)
+					c.handle(in)
+					c.handling.Store(false)
 				default:
 					return
 				}
