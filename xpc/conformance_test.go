@@ -603,16 +603,21 @@ func TestClosedConnAndListener(t *testing.T) {
 		t.Fatal("Done not closed after Close")
 	}
 
-	c2 := dial(t, ep, nil)
+	// The client is told, by its final error or (libxpc may first report
+	// the peer's end as an interruption) through OnError.
+	told := make(chan error, 4)
+	c2 := dial(t, ep, &xpc.Config{OnError: func(c *xpc.Conn, err error) { told <- err }})
 	_, err = c2.Request(testCtx(t), xpc.Dict{})
 	require.NoError(t, err)
 	require.NoError(t, l.Close())
 	select {
 	case <-c2.Done():
+		require.True(t, connLost(c2.Err()), "err = %v", c2.Err())
+	case err := <-told:
+		require.True(t, connLost(err), "err = %v", err)
 	case <-time.After(5 * time.Second):
 		t.Fatal("client not told that the listener closed")
 	}
-	require.True(t, connLost(c2.Err()), "err = %v", c2.Err())
 	_, err = c2.Request(testCtx(t), xpc.Dict{})
 	require.True(t, connLost(err), "err = %v", err)
 }
