@@ -57,6 +57,14 @@ type testCD struct {
 	flags       codesign.CodeFlags // default FlagAdhoc
 	// corruptPage, if >= 0, stores a wrong hash for that page.
 	corruptPage int
+	// codeLimit, if nonzero, replaces the signature offset as the signed
+	// range (a signature that does not cover all the code).
+	codeLimit uint32
+	// unsealed lists special slots this directory leaves zero, on top of
+	// resignOptions.unsealed.
+	unsealed []int
+	// platform is the platform identifier.
+	platform uint8
 }
 
 func blob(magic uint32, payload []byte) []byte {
@@ -124,6 +132,10 @@ func buildSuperBlob(code []byte, codeLimit uint32, o resignOptions) []byte {
 	var cdBlobs [][]byte
 	for _, c := range cds {
 		hs := c.hashType.Size()
+		codeLimit := codeLimit
+		if c.codeLimit != 0 {
+			codeLimit = c.codeLimit
+		}
 		version := c.version
 		if version == 0 {
 			version = 0x20400
@@ -152,7 +164,7 @@ func buildSuperBlob(code []byte, codeLimit uint32, o resignOptions) []byte {
 		be.PutUint32(cd[24:], nSpecial)
 		be.PutUint32(cd[28:], uint32(nPages))
 		be.PutUint32(cd[32:], codeLimit)
-		cd[36], cd[37], cd[39] = byte(hs), byte(c.hashType), 12
+		cd[36], cd[37], cd[38], cd[39] = byte(hs), byte(c.hashType), c.platform, 12
 		if team != nil {
 			be.PutUint32(cd[48:], uint32(hdr+len(ident)))
 			copy(cd[hdr+len(ident):], team)
@@ -167,12 +179,12 @@ func buildSuperBlob(code []byte, codeLimit uint32, o resignOptions) []byte {
 		}
 		copy(cd[hdr:], ident)
 		for slot, b := range special {
-			if !slices.Contains(o.unsealed, slot) {
+			if !slices.Contains(o.unsealed, slot) && !slices.Contains(c.unsealed, slot) {
 				copy(cd[hashOff-slot*hs:], testHash(c.hashType, b)[:hs])
 			}
 		}
 		for p := range nPages {
-			page := code[p*4096 : min((p+1)*4096, len(code))]
+			page := code[p*4096 : min((p+1)*4096, int(codeLimit))]
 			h := testHash(c.hashType, page)[:hs]
 			if p == c.corruptPage {
 				h = make([]byte, hs)
@@ -390,4 +402,45 @@ func TestDuplicateHashTypes(t *testing.T) {
 	_, err := codesign.NewFile(bytes.NewReader(data))
 	require.ErrorIs(t, err, codesign.ErrMalformed)
 	assert.ErrorContains(t, err, "two CodeDirectories use sha256")
+}
+
+func TestCodeLimitMustReachSignature(t *testing.T) {
+	// A CodeDirectory whose code limit stops a page short of the signature
+	// leaves that page unsigned: a change there must not verify.
+	// Security.framework requires the code limit to equal the signing
+	// limit (the LC_CODE_SIGNATURE offset).
+	base := readTestdata(t, "hello-arm64-linker")
+	sigOff := findCodeLimit(t, base)
+	short := (sigOff - 1) &^ 4095
+	require.Positive(t, short)
+	data := resign(t, base, []testCD{{hashType: codesign.HashSHA256, corruptPage: -1, codeLimit: short}})
+	data[short+1] ^= 0xff // outside the signed range, before the signature
+	f, err := codesign.NewFile(bytes.NewReader(data))
+	require.NoError(t, err)
+	err = f.Verify()
+	require.ErrorIs(t, err, codesign.ErrSignatureInvalid)
+	assert.ErrorContains(t, err, "code limit")
+}
+
+func TestUnsignedAlternateCannotSealMore(t *testing.T) {
+	// CMS signs slot 0 with no cdhash attribute, so the SHA-256 alternate
+	// is covered by nothing. It must not add sealed components (here the
+	// entitlements, which slot 0 leaves unsealed) or change what the
+	// kernel's pick says about the code (platform).
+	signer := newTestSigner(t)
+	base := readTestdata(t, "hello-arm64-linker")
+	for name, alt := range map[string]testCD{
+		"entitlements": {hashType: codesign.HashSHA256, corruptPage: -1},
+		"platform":     {hashType: codesign.HashSHA256, corruptPage: -1, unsealed: []int{5}, platform: 2},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cds := []testCD{{hashType: codesign.HashSHA1, corruptPage: -1, unsealed: []int{5}}, alt}
+			data := resignWith(t, base, resignOptions{cds: cds, cms: signer.cms(t, nil)})
+			f, err := codesign.NewFile(bytes.NewReader(data))
+			require.NoError(t, err)
+			var ce *codesign.CMSError
+			require.ErrorAs(t, f.Verify(), &ce)
+			assert.Contains(t, ce.Reason, "disagrees")
+		})
+	}
 }

@@ -106,8 +106,13 @@ type VerifyOptions struct {
 // checked (see VerifyWith); nor is the application-specific slot. The
 // certificate chain is not trusted, only reported; see VerifyOptions.Roots.
 //
+// Every CodeDirectory's code limit must end exactly where the signature
+// starts, as Security.framework requires, so no byte before the signature
+// is left unsigned.
+//
 // The first failure is returned: a *HashMismatchError, *CMSError or
-// *FormatError, all matching ErrSignatureInvalid or ErrMalformed.
+// *FormatError, or an error wrapping ErrSignatureInvalid for a code limit
+// that misses the signature; all match ErrSignatureInvalid or ErrMalformed.
 func (f *File) Verify() error { return f.VerifyWith(VerifyOptions{}) }
 
 // VerifyWith is Verify with bundle files and trust roots from opts.
@@ -193,6 +198,13 @@ func (s *Signature) verifyPages(cd *CodeDirectory) error {
 	}
 	if s.Size >= 0 && cd.CodeLimit > uint64(s.Size) {
 		return &FormatError{Arch: s.Arch, Offset: -1, Msg: fmt.Sprintf("%s code limit %d is past the slice's end", cd.Slot, cd.CodeLimit)}
+	}
+	// Security.framework: "code limit must cover (exactly) the entire
+	// file", which for Mach-O ends where the signature starts. A shorter
+	// limit would leave code pages unsigned.
+	if cd.CodeLimit != uint64(s.SignatureOffset) {
+		return fmt.Errorf("codesign: %s: %s code limit %#x does not end at the signature (%#x): %w",
+			s.Arch, cd.Slot, cd.CodeLimit, s.SignatureOffset, ErrSignatureInvalid)
 	}
 	pageSize := int64(cd.PageSize)
 	if pageSize == 0 {
