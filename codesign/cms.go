@@ -261,8 +261,9 @@ func hashTypeOID(h HashType) asn1.ObjectIdentifier {
 //
 // Like Security.framework it accepts a signature with neither attribute;
 // then, as an extra check of this reader, every alternate must agree with
-// the signed slot-0 directory on identifier, team ID and flags, since Info
-// reports the alternate when its hash type is stronger.
+// the signed slot-0 directory on everything but its hashes (see
+// disagreement), since Info, Subject and the sealed components come from
+// the alternate when its hash type is stronger.
 func (s *Signature) verifyCDHashAttributes() error {
 	fail := func(format string, args ...any) error {
 		return &CMSError{Arch: s.Arch, Reason: fmt.Sprintf(format, args...)}
@@ -308,8 +309,8 @@ func (s *Signature) verifyCDHashAttributes() error {
 	if s.CMSCDHashes == nil && s.cms.cdHashes2 == nil {
 		base := s.CodeDirectories[0]
 		for _, cd := range s.CodeDirectories[1:] {
-			if cd.Identifier != base.Identifier || cd.TeamID != base.TeamID || cd.Flags != base.Flags {
-				return fail("%s is not covered by a cdhash attribute and disagrees with the signed CodeDirectory", cd.Slot)
+			if what := disagreement(base, cd); what != "" {
+				return fail("%s is not covered by a cdhash attribute and disagrees with the signed CodeDirectory on %s", cd.Slot, what)
 			}
 		}
 	}
@@ -430,4 +431,36 @@ func (s *Signature) verifyChain(opts *VerifyOptions) error {
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
 	})
 	return err
+}
+
+// disagreement names the first property in which an unsigned alternate
+// CodeDirectory differs from the signed one, or returns "". Page and
+// special-slot hashes are checked against the file separately; what is
+// compared here is what the alternate would otherwise say about the code
+// unsigned: its identity, flags, platform, executable segment, runtime,
+// signed range, and which special slots it seals.
+func disagreement(base, alt *CodeDirectory) string {
+	switch {
+	case alt.Identifier != base.Identifier:
+		return "identifier"
+	case alt.TeamID != base.TeamID:
+		return "team ID"
+	case alt.Flags != base.Flags:
+		return "flags"
+	case alt.Platform != base.Platform:
+		return "platform"
+	case alt.ExecSegBase != base.ExecSegBase || alt.ExecSegLimit != base.ExecSegLimit || alt.ExecSegFlags != base.ExecSegFlags:
+		return "executable segment"
+	case alt.Runtime != base.Runtime:
+		return "runtime version"
+	case alt.CodeLimit != base.CodeLimit:
+		return "code limit"
+	}
+	for slot := Slot(1); int(slot) <= max(base.NSpecialSlots, alt.NSpecialSlots); slot++ {
+		b, a := base.SpecialSlotHash(slot), alt.SpecialSlotHash(slot)
+		if (b != nil && !isZero(b)) != (a != nil && !isZero(a)) {
+			return "sealing " + slot.String()
+		}
+	}
+	return ""
 }
