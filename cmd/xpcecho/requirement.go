@@ -22,7 +22,7 @@ import (
 var (
 	subCheck = codesignSub{
 		args:    "FILE REQUIREMENT",
-		summary: "evaluate requirement text against FILE's signature: satisfied, not satisfied, or undecidable from the file",
+		summary: "verify FILE's signature and evaluate requirement text against it: satisfied, not satisfied, or undecidable from the file",
 		run:     codesignCheck,
 	}
 	subCompile = codesignSub{
@@ -78,6 +78,20 @@ func codesignCheck(_ context.Context, args []string, stdout, stderr io.Writer) e
 			continue
 		}
 		checked++
+		// Evaluate reads the signature without checking it; a requirement
+		// is only met by code whose signature is valid (codesign -v -R).
+		if err := s.Verify(nil); err != nil {
+			if errors.Is(err, codesign.ErrSignatureInvalid) || errors.Is(err, codesign.ErrMalformed) {
+				fmt.Fprintf(stdout, "%s: %s: signature does not verify: %v\n", s.Arch, codesign.NotSatisfied, err)
+				worst = codesign.NotSatisfied
+			} else {
+				fmt.Fprintf(stdout, "%s: %s: signature cannot be verified: %v\n", s.Arch, codesign.Undecided, err)
+				if worst == codesign.Satisfied {
+					worst = codesign.Undecided
+				}
+			}
+			continue
+		}
 		ev, err := s.Evaluate(req, &opts)
 		if err != nil {
 			return fmt.Errorf("%s (%s): %w", path, s.Arch, err)

@@ -66,3 +66,15 @@ func TestCodesignCompileDecompile(t *testing.T) {
 	_, err = runReq(t, "codesign", "compile")
 	require.ErrorIs(t, err, errUsage)
 }
+
+func TestCodesignCheckTamperedIsNotSatisfied(t *testing.T) {
+	// The tampered fixture carries the signed fixture's signature over
+	// changed code. Its requirement clauses would all hold, but the
+	// signature does not verify, so the requirement is not satisfied (as
+	// with codesign -v -R).
+	tampered := filepath.Join("..", "..", "testdata", "codesign", "hello-arm64-tampered")
+	out, err := runReq(t, "codesign", "check", tampered, `identifier "com.example.hello"`)
+	require.ErrorIs(t, err, errNotSatisfied, out)
+	assert.Contains(t, out, "signature does not verify")
+	assert.NotContains(t, out, "arm64: satisfied")
+}
