@@ -29,6 +29,10 @@ type outgoing struct {
 	// buf is the pooled buffer payload lives in; the backend may reuse
 	// the bytes before payload for framing (see frameHeaderSize).
 	buf *[]byte
+	// ctx, if not nil, bounds how long the backend may wait to hand the
+	// message over (a peer that does not read fills the socket buffer).
+	// A message already partly written is finished and counts as sent.
+	ctx context.Context
 }
 
 // incoming is a decoded message.

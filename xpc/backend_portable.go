@@ -128,7 +128,7 @@ type sockConn struct {
 	// for a client of a named service (it can redial), else ErrInvalid.
 	kind error
 
-	wmu sync.Mutex // serializes frames
+	wsem chan struct{} // the write lock (a channel, so waiting can end with ctx)
 
 	pmu     sync.Mutex
 	pending map[uint64]func(Dict, error)
@@ -155,6 +155,7 @@ func newSockConn(c *net.UnixConn, name string, cfg *Config, server bool, kind er
 		kind:    kind,
 		pending: map[uint64]func(Dict, error){},
 		done:    make(chan struct{}),
+		wsem:    make(chan struct{}, 1),
 	}
 }
 
@@ -165,7 +166,7 @@ func (s *sockConn) activate(ev events) {
 	s.ev = ev
 	s.started.Store(true)
 	if s.server {
-		if err := s.writeControl(flagHello, nil); err != nil {
+		if err := s.writeControl(nil, flagHello, nil); err != nil {
 			// The reader will see the failure too and end the connection.
 			_ = err
 		}
@@ -222,56 +223,100 @@ func (s *sockConn) deadErr() error {
 	return nil
 }
 
-// writeFrame sends out as one frame and frees it.
+// writeFrame sends out as one frame and frees it. out.ctx bounds the wait.
 func (s *sockConn) writeFrame(flags uint32, id uint64, out *outgoing) error {
-	defer out.free()
-	var err error
+	var frame []byte
+	var files []*os.File
 	if out.att.count() == 0 {
-		frame := out.frame(frameHeaderSize)
+		frame = out.frame(frameHeaderSize)
 		putFrameHeader(frame, frameHeader{flags: flags, bodyLen: uint64(len(out.payload)), id: id})
-		s.wmu.Lock()
-		_, err = s.c.Write(frame)
-		s.wmu.Unlock()
 	} else {
 		paths := make([]string, len(out.att.endpoints))
 		for i, ep := range out.att.endpoints {
 			se, ok := ep.impl.(sockEndpoint)
 			if !ok {
+				out.free()
 				return &Error{Kind: ErrInvalid, Op: "send", Service: s.name, Description: "endpoint " + ep.String() + " belongs to another backend"}
 			}
 			paths[i] = se.path
 		}
-		frame := appendAttachmentTable(make([]byte, frameHeaderSize, frameHeaderSize+64+len(out.payload)), len(out.att.files), paths)
+		frame = appendAttachmentTable(make([]byte, frameHeaderSize, frameHeaderSize+64+len(out.payload)), len(out.att.files), paths)
 		frame = append(frame, out.payload...)
 		putFrameHeader(frame, frameHeader{flags: flags | flagAttachments, bodyLen: uint64(len(frame) - frameHeaderSize), id: id})
-		s.wmu.Lock()
-		if len(out.att.files) > 0 {
-			err = writeWithFiles(s.c, frame, out.att.files)
-		} else {
-			_, err = s.c.Write(frame)
-		}
-		s.wmu.Unlock()
-		if errors.Is(err, errors.ErrUnsupported) {
-			return err
-		}
+		files = out.att.files
 	}
-	if err != nil {
-		if d := s.deadErr(); d != nil {
-			return d
-		}
-		return &Error{Kind: s.kind, Op: "send", Service: s.name, Retryable: s.kind == ErrInterrupted, PID: s.info.PID, Err: err}
+	err := s.write(out.ctx, frame, files, out.free)
+	if err == nil || errors.Is(err, errors.ErrUnsupported) || (out.ctx != nil && err == out.ctx.Err()) {
+		return err
 	}
-	return nil
+	if d := s.deadErr(); d != nil {
+		return d
+	}
+	return &Error{Kind: s.kind, Op: "send", Service: s.name, Retryable: s.kind == ErrInterrupted, PID: s.info.PID, Err: err}
 }
 
-func (s *sockConn) writeControl(flags uint32, body []byte) error {
+// write sends frame, with files attached to its first byte, and calls
+// release once frame and files are no longer needed. ctx (nil: no bound)
+// bounds the wait for the write lock and for the peer to make room: if it
+// ends before anything is written, write returns ctx's error; a frame
+// already partly written is finished in the background (half a frame would
+// corrupt the stream) and counts as sent. Close ends such a write.
+func (s *sockConn) write(ctx context.Context, frame []byte, files []*os.File, release func()) error {
+	if ctx == nil || ctx.Done() == nil {
+		s.wsem <- struct{}{}
+		_, err := s.writeRaw(frame, files)
+		<-s.wsem
+		release()
+		return err
+	}
+	select {
+	case s.wsem <- struct{}{}:
+	case <-ctx.Done():
+		release()
+		return ctx.Err()
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		s.c.SetWriteDeadline(time.Unix(1, 0))
+		close(fired)
+	})
+	n, err := s.writeRaw(frame, files)
+	if !stop() {
+		<-fired
+		s.c.SetWriteDeadline(time.Time{})
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			if n == 0 {
+				<-s.wsem
+				release()
+				return ctx.Err()
+			}
+			go func() {
+				s.writeRaw(frame[n:], nil) // a failure ends the connection; the reader reports it
+				<-s.wsem
+				release()
+			}()
+			return nil
+		}
+	}
+	<-s.wsem
+	release()
+	return err
+}
+
+// writeRaw writes frame (files with its first byte) and says how many
+// bytes went out; the caller holds the write lock.
+func (s *sockConn) writeRaw(frame []byte, files []*os.File) (int, error) {
+	if len(files) > 0 {
+		return writeWithFiles(s.c, frame, files)
+	}
+	return s.c.Write(frame)
+}
+
+func (s *sockConn) writeControl(ctx context.Context, flags uint32, body []byte) error {
 	frame := make([]byte, frameHeaderSize, frameHeaderSize+len(body))
 	frame = append(frame, body...)
 	putFrameHeader(frame, frameHeader{flags: flags, bodyLen: uint64(len(body))})
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	_, err := s.c.Write(frame)
-	return err
+	return s.write(ctx, frame, nil, func() {})
 }
 
 // awaitHello waits, before activation, for the listener to accept or
@@ -641,7 +686,11 @@ type sockListener struct {
 
 	mu    sync.Mutex
 	conns map[*sockConn]struct{}
-	wg    sync.WaitGroup // accept loop and admissions
+	// acceptDone is closed when the accept loop has exited. close does not
+	// wait for admissions in progress: one of them may be the caller (an
+	// Accept hook closing its listener), and the public Listener refuses
+	// peers admitted after it closed.
+	acceptDone chan struct{}
 }
 
 func listenService(ctx context.Context, name string, cfg *Config, acc acceptor) (listenerImpl, error) {
@@ -715,8 +764,8 @@ func maxSocketPath() int {
 }
 
 func startListener(ln *net.UnixListener, path, tempDir, name string, cfg *Config, acc acceptor) *sockListener {
-	l := &sockListener{ln: ln, path: path, tempDir: tempDir, name: name, cfg: cfg, acc: acc, conns: map[*sockConn]struct{}{}}
-	l.wg.Add(1)
+	l := &sockListener{ln: ln, path: path, tempDir: tempDir, name: name, cfg: cfg, acc: acc,
+		conns: map[*sockConn]struct{}{}, acceptDone: make(chan struct{})}
 	go l.acceptLoop()
 	return l
 }
@@ -728,7 +777,7 @@ func (l *sockListener) endpoint() (*Endpoint, error) {
 }
 
 func (l *sockListener) acceptLoop() {
-	defer l.wg.Done()
+	defer close(l.acceptDone)
 	for {
 		c, err := l.ln.AcceptUnix()
 		if err != nil {
@@ -739,18 +788,16 @@ func (l *sockListener) acceptLoop() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		l.wg.Add(1)
 		go l.admit(c)
 	}
 }
 
 // admit runs the peer checks and the Accept hook, then activates the peer.
 func (l *sockListener) admit(c *net.UnixConn) {
-	defer l.wg.Done()
 	sc := newSockConn(c, l.name, l.cfg, true, ErrInvalid)
 	ev, err := l.acc.accept(sc)
 	if err != nil {
-		sc.writeControl(flagRejected, []byte(err.Error()))
+		sc.writeControl(nil, flagRejected, []byte(err.Error()))
 		c.Close()
 		return
 	}
@@ -773,14 +820,18 @@ func (l *sockListener) terminationImminent() {
 		conns = append(conns, sc)
 	}
 	l.mu.Unlock()
+	// A peer that does not read must not hold up Shutdown: the notices
+	// share a short deadline (one partly written is still finished).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
 	for _, sc := range conns {
-		sc.writeControl(flagTermination, nil)
+		sc.writeControl(ctx, flagTermination, nil)
 	}
 }
 
 func (l *sockListener) close() error {
 	err := l.ln.Close()
-	l.wg.Wait()
+	<-l.acceptDone
 	if l.tempDir != "" {
 		os.RemoveAll(l.tempDir)
 	}

@@ -786,3 +786,76 @@ func TestPendingRequestFailsWhenPeerClosesRightAfterSending(t *testing.T) {
 		c.Close()
 	}
 }
+
+// A peer that stops reading (its handler is stuck and its queue is full)
+// must not make Send or Request ignore their context: libxpc queues
+// outgoing messages, and no backend may block a caller past its deadline.
+func TestSendAndRequestHonourContextWhenPeerStopsReading(t *testing.T) {
+	l, ep := serve(t, &xpc.Config{Handler: xpc.HandlerFunc(func(ctx context.Context, m *xpc.Message) (xpc.Dict, error) {
+		<-ctx.Done() // stuck until the connection ends
+		return nil, nil
+	})})
+	c := dial(t, ep, nil)
+	big := xpc.Dict{"data": make([]byte, 256<<10)}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for i := range 200 {
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			err := c.Send(ctx, big)
+			cancel()
+			if err != nil {
+				assert.ErrorIs(t, err, context.DeadlineExceeded, "send %d", i)
+				break
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		_, err := c.Request(ctx, big)
+		cancel()
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	}()
+	select {
+	case <-finished:
+	case <-time.After(10 * time.Second):
+		c.Close() // unblock the writer so the test can end
+		l.Close()
+		<-finished
+		t.Fatal("Send or Request blocked past its deadline while the peer did not read")
+	}
+	// The connection still works once the peer reads again.
+	c.Close()
+}
+
+// Listener.Close may be called from inside Accept (say, a service that
+// serves one client and stops): it returns, and that peer is refused.
+func TestListenerCloseFromAccept(t *testing.T) {
+	var l *xpc.Listener
+	ready := make(chan struct{})
+	closed := make(chan error, 1)
+	l, ep := serve(t, &xpc.Config{Handler: echo, Logger: discardLogger(), Accept: func(c *xpc.Conn) (xpc.Handler, error) {
+		<-ready
+		closed <- l.Close()
+		return nil, nil
+	}})
+	close(ready)
+	dialed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, err := (&xpc.Config{}).DialEndpoint(ctx, ep)
+		if err == nil {
+			_, err = c.Request(ctx, xpc.Dict{})
+			c.Close()
+		}
+		dialed <- err
+	}()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Listener.Close called from Accept did not return")
+	}
+	err := <-dialed
+	require.Error(t, err, "the peer accepted while the listener closed is not served")
+	require.NotErrorIs(t, err, context.DeadlineExceeded, "the peer hung instead of being refused")
+}

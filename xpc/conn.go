@@ -106,7 +106,8 @@ func (c *Conn) Send(ctx context.Context, body Dict) error {
 	if err != nil {
 		return err
 	}
-	return c.mapErr(c.t.send(out))
+	out.ctx = ctx
+	return c.mapErr(c.t.send(out), "send")
 }
 
 // Request sends body and waits for the reply, until ctx is done. Every
@@ -121,17 +122,18 @@ func (c *Conn) Request(ctx context.Context, body Dict) (Dict, error) {
 	if err != nil {
 		return nil, err
 	}
+	out.ctx = ctx
 	cl := callPool.Get().(*call)
 	cl.state.Store(callWaiting)
 	if err := c.t.request(out, cl.done); err != nil {
 		callPool.Put(cl) // done is never called
-		return nil, c.mapErr(err)
+		return nil, c.mapErr(err, "request")
 	}
 	select {
 	case r := <-cl.ch:
 		callPool.Put(cl) // done was called, once: cl is free again
 		if r.err != nil {
-			return nil, c.mapErr(r.err)
+			return nil, c.mapErr(r.err, "request")
 		}
 		if rerr := replyError(r.body); rerr != nil {
 			return r.body, rerr
@@ -193,12 +195,12 @@ func (c *Conn) usable(ctx context.Context, op string) error {
 }
 
 // mapErr reports errors after a local Close as ErrClosed.
-func (c *Conn) mapErr(err error) error {
+func (c *Conn) mapErr(err error, op string) error {
 	if err == nil {
 		return nil
 	}
 	if c.closed.Load() && !errors.Is(err, ErrClosed) {
-		return &Error{Kind: ErrClosed, Op: "request", Service: c.describe(), Err: err}
+		return &Error{Kind: ErrClosed, Op: op, Service: c.describe(), Err: err}
 	}
 	return err
 }

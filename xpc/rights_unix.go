@@ -97,24 +97,26 @@ func (r *rightsReader) closeAll() {
 }
 
 // writeWithFiles writes frame with the descriptors of files attached to its
-// first byte.
-func writeWithFiles(c *net.UnixConn, frame []byte, files []*os.File) error {
+// first byte, and says how many bytes went out.
+func writeWithFiles(c *net.UnixConn, frame []byte, files []*os.File) (int, error) {
 	fds := make([]int, len(files))
 	for i, f := range files {
 		// SyscallConn, unlike Fd, leaves the file's blocking mode alone.
 		rc, err := f.SyscallConn()
 		if err != nil {
-			return fmt.Errorf("file %s: %w", f.Name(), err)
+			return 0, fmt.Errorf("file %s: %w", f.Name(), err)
 		}
 		rc.Control(func(fd uintptr) { fds[i] = int(fd) })
 	}
 	n, _, err := c.WriteMsgUnix(frame, syscall.UnixRights(fds...), nil)
 	runtime.KeepAlive(files) // the descriptors must stay open until sent
 	if err != nil {
-		return err
+		return n, err
 	}
 	if n < len(frame) {
-		_, err = c.Write(frame[n:])
+		var m int
+		m, err = c.Write(frame[n:])
+		n += m
 	}
-	return err
+	return n, err
 }

@@ -37,6 +37,6 @@ func (r *rightsReader) takeFiles(n int) ([]*os.File, error) {
 
 func (r *rightsReader) closeAll() {}
 
-func writeWithFiles(*net.UnixConn, []byte, []*os.File) error {
-	return fmt.Errorf("xpc: file descriptors cannot be sent over Windows AF_UNIX sockets: %w", errors.ErrUnsupported)
+func writeWithFiles(*net.UnixConn, []byte, []*os.File) (int, error) {
+	return 0, fmt.Errorf("xpc: file descriptors cannot be sent over Windows AF_UNIX sockets: %w", errors.ErrUnsupported)
 }
