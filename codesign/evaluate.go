@@ -673,7 +673,9 @@ func match(v any, m requirement.Match) (ok, decided bool) {
 		return isStr && s == m.Value, true
 	case op == requirement.MatchContains || op == requirement.MatchBeginsWith || op == requirement.MatchEndsWith:
 		s, isStr := v.(string)
-		if !isStr {
+		// CFStringFindWithOptions finds nothing when either string is
+		// empty, so an empty value (or candidate) never matches.
+		if !isStr || s == "" || m.Value == "" {
 			return false, true
 		}
 		switch op {

@@ -366,3 +366,23 @@ func ExampleEvaluate() {
 	// not satisfied
 	// undecided
 }
+
+func TestEvaluateEmptySubstringNeverMatches(t *testing.T) {
+	// CFStringFindWithOptions finds nothing when the string to find (or
+	// the string searched) is empty, so Apple's contains / beginsWith /
+	// endsWith with an empty value never match.
+	subj := &Subject{Entitlements: map[string]any{"k": "value", "e": ""}, InfoPlist: map[string]any{}}
+	for _, text := range []string{
+		`entitlement["k"] ~ ""`,
+		`entitlement["k"] = *""`,
+		`entitlement["k"] = ""*`,
+		`entitlement["k"] = *""*`,
+		`entitlement["e"] ~ ""`,
+		`entitlement["e"] = ""*`,
+	} {
+		ev := evalText(t, text, subj, nil)
+		assert.Equal(t, NotSatisfied, ev.Outcome, "%s: %s", text, ev)
+	}
+	// An empty value still equals an empty string.
+	assert.Equal(t, Satisfied, evalText(t, `entitlement["e"] = ""`, subj, nil).Outcome)
+}
