@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,15 +24,34 @@ const (
 
 // DefaultDir returns where a job for d belongs: /Library/LaunchDaemons for
 // the system domain, ~/Library/LaunchAgents for gui/ and user/ domains.
+//
+// For another user's domain (a root installer setting up an agent for
+// gui/501, say) it is that user's home, not the caller's.
 func DefaultDir(d Domain) (string, error) {
 	if d.IsSystem() {
 		return DaemonDir, nil
 	}
-	home, err := os.UserHomeDir()
+	home, err := homeOf(d)
 	if err != nil {
-		return "", fmt.Errorf("launchd: find LaunchAgents directory: %w", err)
+		return "", fmt.Errorf("launchd: find LaunchAgents directory for %s: %w", d, err)
 	}
 	return filepath.Join(home, agentSubdir), nil
+}
+
+// homeOf returns the home directory of the user whose domain d is.
+func homeOf(d Domain) (string, error) {
+	uid, ok := d.UID()
+	if !ok || uid == os.Getuid() {
+		return os.UserHomeDir()
+	}
+	u, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		return "", err
+	}
+	if u.HomeDir == "" {
+		return "", fmt.Errorf("user %d has no home directory", uid)
+	}
+	return u.HomeDir, nil
 }
 
 // InstallOptions says where a job goes.
@@ -132,7 +153,10 @@ func (l *Launchctl) Install(ctx context.Context, job *Job, opts InstallOptions) 
 		}
 	}
 	if err != nil {
-		return nil, err
+		// Never leave a half-installed job silently: the plist stays (launchd
+		// would load it at the next login or boot) but nothing runs now.
+		return nil, fmt.Errorf("launchd: %s is not loaded although its plist %s is in place (fix the cause and Install again, or Uninstall to remove it): %w",
+			job.Label, path, err)
 	}
 	res.Bootstrapped = true
 	return res, nil
@@ -147,7 +171,10 @@ func (l *Launchctl) candidateDomains(d Domain) []Domain {
 	return []Domain{d}
 }
 
-// reload is bootout, wait until gone, enable, bootstrap (one retry).
+// reload is bootout, wait until gone, enable, bootstrap. launchd may refuse
+// the bootstrap with 5 or 37 for a few seconds after the old instance went
+// away (it finishes tearing the job down asynchronously), so those are
+// retried with a growing pause for up to GoneTimeout, within ctx.
 func (l *Launchctl) reload(ctx context.Context, d Domain, label, path string) error {
 	if err := l.bootoutAndWait(ctx, d, label); err != nil {
 		return err
@@ -155,15 +182,38 @@ func (l *Launchctl) reload(ctx context.Context, d Domain, label, path string) er
 	if err := l.Enable(ctx, d, label); err != nil {
 		return err
 	}
-	err := l.Bootstrap(ctx, d, path)
-	if errors.Is(err, ErrIO) || errors.Is(err, ErrAlreadyLoaded) {
-		l.logger().Info("bootstrap failed, retrying once", "label", label, "err", err)
+	pause, timeout := l.intervals()
+	deadline := time.Now().Add(timeout)
+	for attempt := 1; ; attempt++ {
+		err := l.Bootstrap(ctx, d, path)
+		if !errors.Is(err, ErrIO) && !errors.Is(err, ErrAlreadyLoaded) {
+			return err
+		}
+		if time.Now().Add(pause).After(deadline) {
+			return fmt.Errorf("%w (gave up after %d attempts in %v)", err, attempt, timeout)
+		}
+		l.logger().Info("bootstrap failed, retrying", "label", label, "attempt", attempt, "err", err)
 		if err := l.bootoutAndWait(ctx, d, label); err != nil {
 			return err
 		}
-		err = l.Bootstrap(ctx, d, path)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("launchd: bootstrap %s: %w (last error: %w)", d.Service(label), ctx.Err(), err)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
 	}
-	return err
+}
+
+func (l *Launchctl) intervals() (interval, timeout time.Duration) {
+	interval, timeout = l.PollInterval, l.GoneTimeout
+	if interval <= 0 {
+		interval = 100 * time.Millisecond
+	}
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	return interval, timeout
 }
 
 // bootoutAndWait boots label out of d (not loaded is fine) and waits until
@@ -174,7 +224,10 @@ func (l *Launchctl) bootoutAndWait(ctx context.Context, d Domain, label string) 
 	switch {
 	case errors.Is(err, ErrNotLoaded):
 		return nil
-	case err != nil && !errors.Is(err, ErrAlreadyLoaded): // 37: removal in progress
+	case errors.Is(err, ErrInProgress), errors.Is(err, ErrAlreadyLoaded):
+		// 36 (macOS 10.15+: the job did not exit at once) or 37: launchd
+		// is removing it; wait below.
+	case err != nil:
 		return err
 	}
 	return l.waitGone(ctx, d, label)
@@ -183,13 +236,7 @@ func (l *Launchctl) bootoutAndWait(ctx context.Context, d Domain, label string) 
 // waitGone polls launchctl print until the service is not loaded, for at
 // most GoneTimeout.
 func (l *Launchctl) waitGone(ctx context.Context, d Domain, label string) error {
-	interval, timeout := l.PollInterval, l.GoneTimeout
-	if interval <= 0 {
-		interval = 100 * time.Millisecond
-	}
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
+	interval, timeout := l.intervals()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := time.NewTicker(interval)

@@ -3,6 +3,7 @@ package launchd
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -165,6 +166,11 @@ type KeepAlive struct {
 	// AfterInitialDemand (undocumented, used by Apple's own jobs) applies
 	// KeepAlive only after the job was first started on demand.
 	AfterInitialDemand map[string]bool `plist:"AfterInitialDemand,omitempty"`
+
+	// Extra holds conditions not modelled above (NetworkState, or keys a
+	// later macOS adds); they round-trip unchanged and make the value a
+	// dictionary.
+	Extra map[string]any `plist:"-"`
 }
 
 type keepAliveFields KeepAlive
@@ -172,13 +178,13 @@ type keepAliveFields KeepAlive
 // Conditional reports whether k is written as a dictionary of conditions.
 func (k KeepAlive) Conditional() bool {
 	return k.SuccessfulExit != nil || k.Crashed != nil || len(k.PathState) > 0 ||
-		len(k.OtherJobEnabled) > 0 || len(k.AfterInitialDemand) > 0
+		len(k.OtherJobEnabled) > 0 || len(k.AfterInitialDemand) > 0 || len(k.Extra) > 0
 }
 
 // MarshalPlist implements plist.Marshaler: a boolean or a dictionary.
 func (k KeepAlive) MarshalPlist() (any, error) {
 	if k.Conditional() {
-		return keepAliveFields(k), nil
+		return withExtra(keepAliveFields(k), k.Extra), nil
 	}
 	return k.Always, nil
 }
@@ -191,9 +197,11 @@ func (k *KeepAlive) UnmarshalPlist(unmarshal func(any) error) error {
 		return nil
 	}
 	var f keepAliveFields
-	if err := unmarshal(&f); err != nil {
+	extra, err := decodeWithExtra(unmarshal, &f)
+	if err != nil {
 		return fmt.Errorf("KeepAlive must be a boolean or a dictionary: %w", err)
 	}
+	f.Extra = extra
 	*k = KeepAlive(f)
 	return nil
 }
@@ -255,8 +263,9 @@ type Socket struct {
 	SockPassive *bool `plist:"SockPassive,omitempty"`
 	// SockNodeName is the host to listen on or connect to.
 	SockNodeName string `plist:"SockNodeName,omitempty"`
-	// SockServiceName is the service name or port number, as a string.
-	SockServiceName string `plist:"SockServiceName,omitempty"`
+	// SockServiceName is the service name or port number. launchd also
+	// reads an integer port; it is decoded as its decimal string.
+	SockServiceName ServiceName `plist:"SockServiceName,omitempty"`
 	// SockFamily is IPv4, IPv6 or IPv4v6.
 	SockFamily string `plist:"SockFamily,omitempty"`
 	// SockProtocol is TCP or UDP.
@@ -277,6 +286,26 @@ type Socket struct {
 	Bonjour any `plist:"Bonjour,omitempty"`
 	// MulticastGroup joins a multicast group (UDP).
 	MulticastGroup string `plist:"MulticastGroup,omitempty"`
+}
+
+// ServiceName is a socket's SockServiceName: a service name from
+// /etc/services or a port number. A plist may hold it as a string or an
+// integer (launchd accepts both); it is always written as a string.
+type ServiceName string
+
+// UnmarshalPlist implements plist.Unmarshaler for a string or an integer.
+func (n *ServiceName) UnmarshalPlist(unmarshal func(any) error) error {
+	var s string
+	if err := unmarshal(&s); err == nil {
+		*n = ServiceName(s)
+		return nil
+	}
+	var i int64
+	if err := unmarshal(&i); err != nil {
+		return fmt.Errorf("SockServiceName must be a string or an integer: %w", err)
+	}
+	*n = ServiceName(strconv.FormatInt(i, 10))
+	return nil
 }
 
 // SocketGroup is the value of one Sockets entry: one socket dictionary or

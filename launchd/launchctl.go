@@ -89,13 +89,18 @@ var (
 	// ErrAlreadyLoaded: "37: Operation already in progress" — the service
 	// is loaded, or being unloaded right now.
 	ErrAlreadyLoaded = errors.New("launchd: service already loaded or being unloaded")
+	// ErrInProgress: "Boot-out failed: 36: Operation now in progress" —
+	// macOS 10.15 and later report this when the service did not exit at
+	// once; launchd goes on removing it.
+	ErrInProgress = errors.New("launchd: operation still in progress")
 	// ErrDisabled: "119: Service is disabled".
 	ErrDisabled = errors.New("launchd: service disabled")
 	// ErrNoGUIDomain: "125: Domain does not support specified action" —
 	// there is no GUI login for the user (ssh, CI); use user/<uid>.
 	ErrNoGUIDomain = errors.New("launchd: domain does not support the action (no GUI login?)")
 	// ErrPermission: "Operation not permitted" — the system domain needs
-	// root.
+	// root; with code 150, System Integrity Protection guards the service
+	// and not even root may change it.
 	ErrPermission = errors.New("launchd: operation not permitted")
 )
 
@@ -145,6 +150,8 @@ func (e *Error) sentinel() error {
 		return ErrNotLoaded
 	case 5:
 		return ErrIO
+	case 36:
+		return ErrInProgress
 	case 37:
 		return ErrAlreadyLoaded
 	case 119:
@@ -182,7 +189,12 @@ func (e *Error) Hint() string {
 		return fmt.Sprintf("the service is disabled: `launchctl enable %s`", svc)
 	case ErrNoGUIDomain:
 		return "there is no GUI login session for this user (ssh or CI?): use the user/<uid> domain"
+	case ErrInProgress:
+		return fmt.Sprintf("launchd is still stopping the service; wait until `%s` no longer finds it", show)
 	case ErrPermission:
+		if e.Code == 150 {
+			return "System Integrity Protection guards this service: not even root may change it; leave Apple's services alone or use your own label"
+		}
 		return "the system domain (LaunchDaemons) needs root: run with sudo"
 	}
 	return ""
@@ -215,9 +227,11 @@ type Launchctl struct {
 	// Install retries or falls back; nil means slog.Default().
 	Logger *slog.Logger
 	// PollInterval is how often Install and Uninstall ask whether a
-	// booted-out service is gone (default 100ms).
+	// booted-out service is gone (default 100ms), and the first pause
+	// before Install retries a bootstrap (doubling up to 1s).
 	PollInterval time.Duration
-	// GoneTimeout bounds that wait (default 10s).
+	// GoneTimeout bounds that wait, and separately the bootstrap retries
+	// (default 10s each).
 	GoneTimeout time.Duration
 }
 
@@ -316,8 +330,8 @@ func (l *Launchctl) Print(ctx context.Context, d Domain, label string) (*Service
 		return nil, err
 	}
 	st := ParsePrint(res.Stdout)
-	if st.Target == "" {
-		st.Target = t
-	}
+	// Before macOS 11 the first line names the bare label; report the
+	// target that was asked for.
+	st.Target = t
 	return st, nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/goxpc/goxpc/launchd"
 )
@@ -27,6 +28,9 @@ var (
 	// launchdDir overrides where plists are written (tests); empty means
 	// ~/Library/LaunchAgents or /Library/LaunchDaemons.
 	launchdDir string
+	// launchdGoneTimeout bounds each wait for launchd (0: the package
+	// default); tests shorten it.
+	launchdGoneTimeout time.Duration
 	// launchdSupported is false where launchd does not exist.
 	launchdSupported = runtime.GOOS == "darwin"
 	// executable, userHomeDir, getuid and geteuid are the os functions.
@@ -134,7 +138,7 @@ func cmdInstall(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				exe, why, exe)
 		}
 	}
-	lc := launchd.NewLaunchctl(launchdRunner)
+	lc := newLaunchctl()
 	res, err := lc.Install(ctx, job, launchd.InstallOptions{Domain: f.domain(), Dir: launchdDir})
 	if err != nil {
 		return fmt.Errorf("install: %w", err)
@@ -174,12 +178,18 @@ func cmdUninstall(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := checkLaunchd("uninstall", f.daemon); err != nil {
 		return err
 	}
-	lc := launchd.NewLaunchctl(launchdRunner)
+	lc := newLaunchctl()
 	if err := lc.Uninstall(ctx, f.service, launchd.InstallOptions{Domain: f.domain(), Dir: launchdDir}); err != nil {
 		return fmt.Errorf("uninstall: %w", err)
 	}
 	fmt.Fprintf(stdout, "uninstalled %s from %s\n", f.service, f.domain())
 	return nil
+}
+
+func newLaunchctl() *launchd.Launchctl {
+	lc := launchd.NewLaunchctl(launchdRunner)
+	lc.GoneTimeout = launchdGoneTimeout
+	return lc
 }
 
 // checkLaunchd fails early, with the reason, where install/uninstall

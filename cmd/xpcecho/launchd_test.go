@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -251,8 +252,11 @@ func TestUnsafeForRoot(t *testing.T) {
 
 func TestInstallReportsLaunchctlFailure(t *testing.T) {
 	fake, _ := fakeLaunchdEnv(t)
-	fake.FailCode("bootstrap", 5)
-	fake.FailCode("bootstrap", 5)
+	for range 1000 { // launchd keeps refusing: Install retries, then gives up
+		fake.FailCode("bootstrap", 5)
+	}
+	launchdGoneTimeout = 50 * time.Millisecond
+	t.Cleanup(func() { launchdGoneTimeout = 0 })
 	_, _, err := runCmd(t, "install")
 	require.ErrorIs(t, err, launchd.ErrIO)
 	assert.Contains(t, err.Error(), "launchctl print gui/501/com.github.goxpc.xpcecho")

@@ -1,0 +1,196 @@
+package launchd_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goxpc/goxpc/launchd"
+	"github.com/goxpc/goxpc/launchd/launchdtest"
+)
+
+// bootoutInProgress is launchctl on macOS 10.15 and later for a service that
+// takes a moment to stop: bootout removes it but exits with
+// "Boot-out failed: 36: Operation now in progress"
+// (github.com/osquery/osquery/issues/5698).
+type bootoutInProgress struct{ *launchdtest.Fake }
+
+func (r bootoutInProgress) Run(ctx context.Context, args ...string) (launchd.Result, error) {
+	res, err := r.Fake.Run(ctx, args...)
+	if err == nil && len(args) > 0 && args[0] == "bootout" && res.ExitCode == 0 {
+		return launchd.Result{ExitCode: 36, Stderr: "Boot-out failed: 36: Operation now in progress\n"}, nil
+	}
+	return res, err
+}
+
+func launchctlWith(r launchd.Runner) *launchd.Launchctl {
+	lc := launchd.NewLaunchctl(r)
+	lc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	lc.PollInterval = time.Millisecond
+	lc.GoneTimeout = time.Second
+	return lc
+}
+
+func TestBootoutInProgressIsNotAFailure(t *testing.T) {
+	fake := launchdtest.New()
+	fake.Load(launchd.GUI(501), echoJob(), "")
+	fake.Linger = 2
+	lc := launchctlWith(bootoutInProgress{fake})
+	dir := t.TempDir()
+	opts := launchd.InstallOptions{Domain: launchd.GUI(501), Dir: dir}
+
+	res, err := lc.Install(context.Background(), echoJob(), opts)
+	require.NoError(t, err)
+	assert.True(t, res.Bootstrapped)
+	assert.True(t, fake.Loaded("gui/501/com.example.echo"))
+
+	require.NoError(t, lc.Uninstall(context.Background(), "com.example.echo", opts))
+	assert.False(t, fake.Loaded("gui/501/com.example.echo"))
+	assert.NoFileExists(t, filepath.Join(dir, "com.example.echo.plist"))
+}
+
+// After a bootout, launchd may refuse a bootstrap of the same label with
+// 5 (or 37) for several seconds even once print no longer shows it
+// (github.com/headroomlabs-ai/headroom/issues/1289: ten failures over ~5s).
+func TestInstallRetriesBootstrapUntilLaunchdLetsGo(t *testing.T) {
+	fake := launchdtest.New()
+	for range 4 {
+		fake.FailCode("bootstrap", 5)
+	}
+	fake.FailCode("bootstrap", 37)
+	res, err := newTestLaunchctl(fake).Install(context.Background(), echoJob(), launchd.InstallOptions{Domain: launchd.GUI(501), Dir: t.TempDir()})
+	require.NoError(t, err)
+	assert.True(t, res.Bootstrapped)
+	assert.True(t, fake.Loaded("gui/501/com.example.echo"))
+}
+
+func TestInstallBootstrapRetriesAreBounded(t *testing.T) {
+	fake := launchdtest.New()
+	for range 100000 {
+		fake.FailCode("bootstrap", 5)
+	}
+	lc := newTestLaunchctl(fake)
+	lc.GoneTimeout = 50 * time.Millisecond
+	start := time.Now()
+	_, err := lc.Install(context.Background(), echoJob(), launchd.InstallOptions{Domain: launchd.GUI(501), Dir: t.TempDir()})
+	require.ErrorIs(t, err, launchd.ErrIO)
+	assert.Less(t, time.Since(start), 2*time.Second)
+	// The plist stays on disk but is not loaded: the error says so.
+	assert.Contains(t, err.Error(), "not loaded")
+}
+
+func TestInstallBootstrapRetriesHonourContext(t *testing.T) {
+	fake := launchdtest.New()
+	for range 100000 {
+		fake.FailCode("bootstrap", 5)
+	}
+	lc := newTestLaunchctl(fake)
+	lc.GoneTimeout = time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := lc.Install(ctx, echoJob(), launchd.InstallOptions{Domain: launchd.GUI(501), Dir: t.TempDir()})
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+// KeepAlive conditions this package does not model (NetworkState is in
+// launchd.plist(5)) must survive a round trip: dropping them turned the
+// dictionary into <false/>.
+func TestKeepAliveUnknownConditionsRoundTrip(t *testing.T) {
+	j, err := launchd.ParseJob(plistDoc(`<key>Program</key><string>/bin/x</string>` +
+		`<key>KeepAlive</key><dict><key>NetworkState</key><true/></dict>`))
+	require.NoError(t, err)
+	require.NotNil(t, j.KeepAlive)
+	assert.True(t, j.KeepAlive.Conditional())
+	for _, enc := range []func(any) ([]byte, error){launchd.Marshal, launchd.MarshalBinary} {
+		data, err := enc(j)
+		require.NoError(t, err)
+		again, err := launchd.ParseJob(data)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]any{"NetworkState": true}, again.KeepAlive.Extra)
+	}
+}
+
+// launchd reads SockServiceName as a string or an integer port
+// (launchd-842 launchctl.c, LAUNCH_JOBSOCKETKEY_SERVICENAME).
+func TestSockServiceNameInteger(t *testing.T) {
+	j, err := launchd.ParseJob(plistDoc(`<key>Program</key><string>/bin/x</string>` +
+		`<key>Sockets</key><dict><key>L</key><dict><key>SockServiceName</key><integer>8080</integer></dict></dict>`))
+	require.NoError(t, err)
+	assert.Equal(t, launchd.ServiceName("8080"), j.Sockets["L"][0].SockServiceName)
+}
+
+// 150 is SIP protecting a system service: sudo does not help.
+func TestSIPErrorDoesNotSaySudo(t *testing.T) {
+	fake := launchdtest.New()
+	fake.Fail("bootout", launchd.Result{ExitCode: 150, Stderr: "Boot-out failed: 150: Operation not permitted while System Integrity Protection is engaged\n"})
+	err := launchd.NewLaunchctl(fake).Bootout(context.Background(), launchd.System, "com.apple.x")
+	require.ErrorIs(t, err, launchd.ErrPermission)
+	assert.NotContains(t, err.Error(), "run with sudo")
+	assert.Contains(t, err.Error(), "System Integrity Protection")
+}
+
+// A root installer writing an agent for another user must use that user's
+// LaunchAgents, not its own home.
+func TestDefaultDirOtherUser(t *testing.T) {
+	other := "0"
+	if os.Getuid() == 0 {
+		other = "1"
+	}
+	u, err := user.LookupId(other)
+	if err != nil {
+		t.Skipf("no user %s: %v", other, err)
+	}
+	uid, _ := strconv.Atoi(other)
+	t.Setenv("HOME", "/nonexistent/me")
+	d, err := launchd.DefaultDir(launchd.GUI(uid))
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(u.HomeDir, "Library/LaunchAgents"), d)
+
+	_, err = launchd.DefaultDir(launchd.User(1 << 30))
+	require.Error(t, err)
+}
+
+// Pre-Big Sur launchctl names the service by its label alone on the first
+// line; Print still reports the target it asked for.
+func TestPrintTargetIsTheRequestedOne(t *testing.T) {
+	fake := launchdtest.New()
+	fake.Fail("print", launchd.Result{Stdout: readPrint(t, "print-mojave-wazuh.txt")})
+	st, err := launchd.NewLaunchctl(fake).Print(context.Background(), launchd.System, "com.wazuh.agent")
+	require.NoError(t, err)
+	assert.Equal(t, "system/com.wazuh.agent", st.Target)
+	assert.Equal(t, 1486, st.PID)
+}
+
+func TestParsePrintRealSamples(t *testing.T) {
+	st := launchd.ParsePrint(readPrint(t, "print-mojave-wazuh.txt"))
+	assert.Equal(t, &launchd.ServiceStatus{
+		Target:       "com.wazuh.agent",
+		State:        "running",
+		PID:          1486,
+		Path:         "/Library/LaunchDaemons/com.wazuh.agent.plist",
+		Program:      "/Library/StartupItems/WAZUH/Wazuh-launcher",
+		Arguments:    []string{"/Library/StartupItems/WAZUH/Wazuh-launcher"},
+		LastExit:     "0",
+		LastExitCode: 0,
+	}, st)
+
+	st = launchd.ParsePrint(readPrint(t, "print-yosemite-mysql.txt"))
+	assert.Equal(t, "running", st.State)
+	assert.Equal(t, 24784, st.PID)
+	assert.Equal(t, 1, st.LastExitCode)
+	assert.Equal(t, []string{"/opt/boxen/homebrew/bin/mysqld_safe", "--defaults-file=/opt/boxen/config/mysql/my.cnf"}, st.Arguments)
+	assert.Empty(t, st.Endpoints)
+	assert.False(t, strings.Contains(st.Program, "=>"))
+}
