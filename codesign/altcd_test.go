@@ -299,6 +299,11 @@ func TestDEREntitlementsErrors(t *testing.T) {
 		"bad key":       derTLV(0x70, []byte{0x02, 0x01, 0x01}, derTLV(0xb0, derTLV(0x30, []byte{0x02, 0x01, 0x01}, []byte{0x01, 0x01, 0xff}))),
 		"huge integer":  derTLV(0x70, []byte{0x02, 0x01, 0x01}, derTLV(0xb0, derTLV(0x30, derTLV(0x0c, []byte("k")), derTLV(0x02, bytes.Repeat([]byte{0x7f}, 12))))),
 		"unknown value": derTLV(0x70, []byte{0x02, 0x01, 0x01}, derTLV(0xb0, derTLV(0x30, derTLV(0x0c, []byte("k")), []byte{0x05, 0x00}))),
+		// Two values for one key: which one the system sees depends on its
+		// lookup, so the dictionary is refused rather than guessed at.
+		"duplicate key": derTLV(0x70, []byte{0x02, 0x01, 0x01}, derTLV(0xb0,
+			derTLV(0x30, derTLV(0x0c, []byte("k")), []byte{0x01, 0x01, 0x00}),
+			derTLV(0x30, derTLV(0x0c, []byte("k")), []byte{0x01, 0x01, 0xff}))),
 	} {
 		_, err := codesign.DecodeDEREntitlements(b)
 		assert.Error(t, err, name)

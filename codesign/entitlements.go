@@ -102,6 +102,9 @@ func derValue(v asn1.RawValue, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			if _, dup := m[string(key.Bytes)]; dup {
+				return nil, fmt.Errorf("%w: key %q appears twice", errDER, key.Bytes)
+			}
 			m[string(key.Bytes)] = x
 		}
 		return m, nil
