@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fuzzSeedFiles are the generated binaries in testdata/codesign.
@@ -191,7 +194,8 @@ func TestTinySeedsParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	thin := tinyMachO(s.CPU, sig)
-	for i, data := range [][]byte{thin, tinyFat(thin, thin)} {
+	thinX86 := tinyMachO(0x01000007, sig) // x86_64 header, same signature
+	for i, data := range [][]byte{thin, tinyFat(thin, thinX86)} {
 		f, err := NewFile(bytes.NewReader(data))
 		if err != nil {
 			t.Fatal(err)
@@ -204,4 +208,20 @@ func TestTinySeedsParse(t *testing.T) {
 			t.Fatalf("%d: Verify = %v, want ErrMalformed", i, err)
 		}
 	}
+}
+
+func TestFatDuplicateArchitecture(t *testing.T) {
+	// Two slices for one architecture: which one runs is the loader's
+	// choice, so a caller checking "the arm64 slice" could check the other
+	// one. Such a file is refused.
+	cf, err := Open(filepath.Join("..", "testdata", "codesign", "hello-arm64-signed"))
+	require.NoError(t, err)
+	defer cf.Close()
+	s := cf.Signatures[0]
+	sig, err := readFull(s.slice, int64(s.SignatureOffset), int64(s.SignatureSize))
+	require.NoError(t, err)
+	thin := tinyMachO(s.CPU, sig)
+	_, err = NewFile(bytes.NewReader(tinyFat(thin, thin)))
+	require.ErrorIs(t, err, ErrMalformed)
+	assert.ErrorContains(t, err, "twice")
 }

@@ -176,6 +176,8 @@ func newFatFile(r io.ReaderAt, is64 bool, n uint32) (*File, error) {
 		return nil, &FormatError{Offset: 8, Msg: "truncated fat header: " + err.Error()}
 	}
 	f := &File{Universal: true}
+	type arch struct{ cpu, sub uint32 }
+	seen := make(map[arch]bool)
 	for i := range int(n) {
 		e := tbl[i*entSize:]
 		var off, size uint64
@@ -196,6 +198,13 @@ func newFatFile(r io.ReaderAt, is64 bool, n uint32) (*File, error) {
 		if cpu != sig.CPU || sub&^cpuSubtypeMask != sig.CPUSubtype&^cpuSubtypeMask {
 			return nil, &FormatError{Arch: sig.Arch, Offset: int64(8 + i*entSize), Msg: "fat header cpu type does not match the slice's"}
 		}
+		// Two slices for one architecture leave the choice of which runs
+		// to the loader; a caller checking one could be shown the other.
+		a := arch{cpu, sub &^ cpuSubtypeMask}
+		if seen[a] {
+			return nil, &FormatError{Arch: sig.Arch, Offset: int64(8 + i*entSize), Msg: "architecture appears twice in the fat header"}
+		}
+		seen[a] = true
 		f.Signatures = append(f.Signatures, sig)
 	}
 	return f, nil
