@@ -163,9 +163,9 @@ type KeepAlive struct {
 	// OtherJobEnabled keeps the job alive while the job with that label is
 	// enabled (true) or disabled (false).
 	OtherJobEnabled map[string]bool `plist:"OtherJobEnabled,omitempty"`
-	// AfterInitialDemand (undocumented, used by Apple's own jobs) applies
-	// KeepAlive only after the job was first started on demand.
-	AfterInitialDemand map[string]bool `plist:"AfterInitialDemand,omitempty"`
+	// AfterInitialDemand (undocumented, but common) applies KeepAlive
+	// only after the job was first started on demand. Nil leaves it out.
+	AfterInitialDemand *DemandCondition `plist:"AfterInitialDemand,omitempty"`
 
 	// Extra holds conditions not modelled above (NetworkState, or keys a
 	// later macOS adds); they round-trip unchanged and make the value a
@@ -178,7 +178,7 @@ type keepAliveFields KeepAlive
 // Conditional reports whether k is written as a dictionary of conditions.
 func (k KeepAlive) Conditional() bool {
 	return k.SuccessfulExit != nil || k.Crashed != nil || len(k.PathState) > 0 ||
-		len(k.OtherJobEnabled) > 0 || len(k.AfterInitialDemand) > 0 || len(k.Extra) > 0
+		len(k.OtherJobEnabled) > 0 || k.AfterInitialDemand != nil || len(k.Extra) > 0
 }
 
 // MarshalPlist implements plist.Marshaler: a boolean or a dictionary.
@@ -203,6 +203,40 @@ func (k *KeepAlive) UnmarshalPlist(unmarshal func(any) error) error {
 	}
 	f.Extra = extra
 	*k = KeepAlive(f)
+	return nil
+}
+
+// DemandCondition is the value of KeepAlive's AfterInitialDemand key: a
+// boolean in the plists written today, or a dictionary of job labels in
+// older ones.
+type DemandCondition struct {
+	// Value is the boolean form; it is ignored when Labels is set.
+	Value bool
+	// Labels is the dictionary form: job label to condition.
+	Labels map[string]bool
+}
+
+// MarshalPlist implements plist.Marshaler: the dictionary when Labels is
+// set, else the boolean.
+func (c DemandCondition) MarshalPlist() (any, error) {
+	if len(c.Labels) > 0 {
+		return c.Labels, nil
+	}
+	return c.Value, nil
+}
+
+// UnmarshalPlist implements plist.Unmarshaler for a boolean or a dictionary.
+func (c *DemandCondition) UnmarshalPlist(unmarshal func(any) error) error {
+	var b bool
+	if err := unmarshal(&b); err == nil {
+		*c = DemandCondition{Value: b}
+		return nil
+	}
+	var m map[string]bool
+	if err := unmarshal(&m); err != nil {
+		return fmt.Errorf("AfterInitialDemand must be a boolean or a dictionary: %w", err)
+	}
+	*c = DemandCondition{Labels: m}
 	return nil
 }
 

@@ -194,3 +194,30 @@ func TestParsePrintRealSamples(t *testing.T) {
 	assert.Empty(t, st.Endpoints)
 	assert.False(t, strings.Contains(st.Program, "=>"))
 }
+
+// AfterInitialDemand is a boolean in the plists people write today
+// (kanata, Karabiner-style agents) and a dictionary of labels in older
+// ones; both must decode and round-trip.
+func TestAfterInitialDemandBoolOrDict(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want launchd.DemandCondition
+	}{
+		{`<key>AfterInitialDemand</key><true/>`, launchd.DemandCondition{Value: true}},
+		{`<key>AfterInitialDemand</key><false/>`, launchd.DemandCondition{}},
+		{`<key>AfterInitialDemand</key><dict><key>local.other</key><true/></dict>`, launchd.DemandCondition{Labels: map[string]bool{"local.other": true}}},
+	} {
+		j, err := launchd.ParseJob(plistDoc(`<key>Program</key><string>/bin/x</string>` +
+			`<key>KeepAlive</key><dict><key>SuccessfulExit</key><false/>` + tt.body + `</dict>`))
+		require.NoError(t, err, tt.body)
+		require.NotNil(t, j.KeepAlive.AfterInitialDemand, tt.body)
+		assert.Equal(t, tt.want, *j.KeepAlive.AfterInitialDemand)
+		for _, enc := range []func(any) ([]byte, error){launchd.Marshal, launchd.MarshalBinary} {
+			data, err := enc(j)
+			require.NoError(t, err)
+			again, err := launchd.ParseJob(data)
+			require.NoError(t, err)
+			assert.Equal(t, j, again)
+		}
+	}
+}
