@@ -333,6 +333,10 @@ func (s *sockConn) awaitHello(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The read deadline (ctx's) can pass before ctx says so.
+			return context.DeadlineExceeded
+		}
 		return &Error{Kind: ErrInvalid, Op: "dial", Service: s.name, Description: "the listener closed the connection before accepting it", Err: err}
 	}
 	if bad != nil {
@@ -518,11 +522,21 @@ type clientConn struct {
 	name   string
 	redial func(context.Context) (*sockConn, error) // nil for endpoints
 
+	// stopCtx is cancelled by cancel, ending a reconnect in progress
+	// (which holds mu) so that Close need not wait for it.
+	stopCtx context.Context
+	stop    context.CancelFunc
+
 	mu        sync.Mutex
 	cur       *sockConn
 	info      PeerInfo
 	ev        events
 	cancelled bool
+}
+
+func newClientConn(name string, redial func(context.Context) (*sockConn, error), sc *sockConn) *clientConn {
+	ctx, stop := context.WithCancel(context.Background())
+	return &clientConn{name: name, redial: redial, cur: sc, info: sc.info, stopCtx: ctx, stop: stop}
 }
 
 func (cc *clientConn) describe() string { return cc.name }
@@ -557,8 +571,9 @@ func (cc *clientConn) attach(sc *sockConn) {
 	sc.activate(cc.ev)
 }
 
-// get returns the live socket connection, reconnecting if allowed.
-func (cc *clientConn) get() (*sockConn, error) {
+// get returns the live socket connection, reconnecting if allowed; ctx
+// (nil: none) bounds the reconnect, as does cancel.
+func (cc *clientConn) get(ctx context.Context) (*sockConn, error) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.cancelled {
@@ -570,10 +585,16 @@ func (cc *clientConn) get() (*sockConn, error) {
 	if cc.redial == nil {
 		return nil, &Error{Kind: ErrInvalid, Service: cc.name, Description: "the listener went away; dial its endpoint again if it is back"}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	rctx, cancel := context.WithTimeout(cc.stopCtx, 10*time.Second)
 	defer cancel()
-	sc, err := cc.redial(ctx)
+	if ctx != nil {
+		defer context.AfterFunc(ctx, cancel)()
+	}
+	sc, err := cc.redial(rctx)
 	if err != nil {
+		if ctx != nil && ctx.Err() != nil {
+			err = ctx.Err()
+		}
 		return nil, &Error{Kind: ErrInterrupted, Op: "reconnect", Service: cc.name, Retryable: true,
 			Description: "the service is not running right now", Err: err}
 	}
@@ -582,7 +603,7 @@ func (cc *clientConn) get() (*sockConn, error) {
 }
 
 func (cc *clientConn) send(out *outgoing) error {
-	sc, err := cc.get()
+	sc, err := cc.get(out.ctx)
 	if err != nil {
 		out.free()
 		return err
@@ -591,7 +612,7 @@ func (cc *clientConn) send(out *outgoing) error {
 }
 
 func (cc *clientConn) request(out *outgoing, done func(Dict, error)) error {
-	sc, err := cc.get()
+	sc, err := cc.get(out.ctx)
 	if err != nil {
 		out.free()
 		return err
@@ -600,6 +621,7 @@ func (cc *clientConn) request(out *outgoing, done func(Dict, error)) error {
 }
 
 func (cc *clientConn) cancel() {
+	cc.stop() // first: a reconnect in progress holds mu
 	cc.mu.Lock()
 	cc.cancelled = true
 	sc := cc.cur
@@ -617,13 +639,34 @@ func unsupportedRequirement(cfg *Config) error {
 	return fmt.Errorf("xpc: code-signing requirements are checked by libxpc on macOS only; on %s use Config.PeerCheck (for example RequireUID): %w", runtime.GOOS, errors.ErrUnsupported)
 }
 
+// handshakeTimeout bounds connecting and the handshake when the caller's
+// ctx has no deadline, so a listener that accepts but never answers (a
+// stopped process, not a goxpc listener) cannot hang Dial forever.
+var handshakeTimeout = 10 * time.Second
+
 // connectSock dials path and completes the handshake.
 func connectSock(ctx context.Context, path, name string, cfg *Config, kind error) (*sockConn, error) {
+	hctx := ctx
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		hctx, cancel = context.WithTimeout(ctx, handshakeTimeout)
+		defer cancel()
+	}
+	timedOut := func(err error) error {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = os.ErrDeadlineExceeded // the caller set no deadline: not ctx's error
+		}
+		return &Error{Kind: ErrInvalid, Op: "dial", Service: name,
+			Description: fmt.Sprintf("%s did not complete the handshake within %v: is a goxpc listener serving it, and is its process responsive?", path, handshakeTimeout), Err: err}
+	}
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", path)
+	c, err := d.DialContext(hctx, "unix", path)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if hctx.Err() != nil {
+			return nil, timedOut(err)
 		}
 		return nil, &Error{Kind: ErrInvalid, Op: "dial", Service: name,
 			Description: fmt.Sprintf("no listener at %s: is the service running, and do both sides agree on Privileged and SocketDir (or %s)?", path, envSocketDir), Err: err}
@@ -635,8 +678,11 @@ func connectSock(ctx context.Context, path, name string, cfg *Config, kind error
 			return nil, &Error{Kind: ErrPeerRequirement, Op: "dial", Service: name, PID: sc.info.PID, Description: "the service failed PeerCheck", Err: err}
 		}
 	}
-	if err := sc.awaitHello(ctx); err != nil {
+	if err := sc.awaitHello(hctx); err != nil {
 		c.Close()
+		if hctx != ctx && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, timedOut(err)
+		}
 		return nil, err
 	}
 	return sc, nil
@@ -657,7 +703,7 @@ func dialService(ctx context.Context, name string, cfg *Config) (transport, erro
 	if err != nil {
 		return nil, err
 	}
-	return &clientConn{name: name, redial: redial, cur: sc, info: sc.info}, nil
+	return newClientConn(name, redial, sc), nil
 }
 
 func dialEndpoint(ctx context.Context, ep *Endpoint, cfg *Config) (transport, error) {
@@ -672,7 +718,7 @@ func dialEndpoint(ctx context.Context, ep *Endpoint, cfg *Config) (transport, er
 	if err != nil {
 		return nil, err
 	}
-	return &clientConn{name: se.String(), cur: sc, info: sc.info}, nil
+	return newClientConn(se.String(), nil, sc), nil
 }
 
 // sockListener accepts socket connections.

@@ -64,7 +64,8 @@ func (c *Conn) start(t transport) {
 //
 // On darwin, as with libxpc, a connection is looked up lazily: a service
 // that does not exist is reported by the first Send or Request (ErrInvalid).
-// The portable backend connects at once and reports it here.
+// The portable backend connects at once and reports it here; when ctx has
+// no deadline it allows the connection and handshake 10 seconds.
 func (cfg *Config) Dial(ctx context.Context, name string) (*Conn, error) {
 	if why := validServiceName(name); why != "" {
 		return nil, &Error{Kind: ErrInvalid, Op: "dial", Service: name, Description: why}

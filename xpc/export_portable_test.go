@@ -5,6 +5,7 @@ package xpc
 import (
 	"errors"
 	"strings"
+	"time"
 )
 
 const backendName = "sockets"
@@ -24,4 +25,12 @@ func EndpointFromToken(tok string) (*Endpoint, error) {
 		return nil, errors.New("bad token")
 	}
 	return &Endpoint{impl: sockEndpoint{path: tok}}, nil
+}
+
+// SetHandshakeTimeout shortens the handshake bound of a Dial without a
+// deadline for a test, and returns the function that restores it.
+func SetHandshakeTimeout(d time.Duration) func() {
+	old := handshakeTimeout
+	handshakeTimeout = d
+	return func() { handshakeTimeout = old }
 }

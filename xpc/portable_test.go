@@ -271,3 +271,77 @@ func TestLateReplyDescriptorsAreClosed(t *testing.T) {
 	require.Eventually(t, func() bool { return openFDs(t) <= before }, 2*time.Second, 10*time.Millisecond,
 		"the late reply's descriptor is still open: %d > %d", openFDs(t), before)
 }
+
+// silentListener is a socket that accepts connections (in the kernel's
+// backlog) but never answers, like a stopped or wedged server process.
+func silentListener(t *testing.T, path string) {
+	t.Helper()
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+}
+
+// A Dial whose ctx has no deadline must not wait forever for a listener
+// that never completes the handshake.
+func TestDialWithoutDeadlineGivesUpOnSilentListener(t *testing.T) {
+	defer xpc.SetHandshakeTimeout(200 * time.Millisecond)()
+	path := filepath.Join(t.TempDir(), "silent.sock")
+	silentListener(t, path)
+	ep, err := xpc.EndpointFromToken(path)
+	require.NoError(t, err)
+	res := make(chan error, 1)
+	go func() {
+		c, err := xpc.DialEndpoint(context.Background(), ep)
+		if err == nil {
+			c.Close()
+		}
+		res <- err
+	}()
+	select {
+	case err := <-res:
+		require.ErrorIs(t, err, xpc.ErrInvalid)
+		assert.Contains(t, err.Error(), "handshake")
+		assert.NotErrorIs(t, err, context.DeadlineExceeded, "the caller set no deadline")
+	case <-time.After(5 * time.Second):
+		t.Fatal("Dial without a deadline hung on a listener that never answers")
+	}
+}
+
+// Close returns promptly even while a send is reconnecting to a named
+// service whose listener does not answer, and that send honours its ctx.
+func TestCloseDuringReconnectReturnsPromptly(t *testing.T) {
+	dir := t.TempDir()
+	l, err := (&xpc.Config{SocketDir: dir, Handler: echo}).Listen(testCtx(t), "com.example.wedged")
+	require.NoError(t, err)
+	lost := make(chan struct{}, 4)
+	c, err := (&xpc.Config{SocketDir: dir, OnError: func(*xpc.Conn, error) { lost <- struct{}{} }}).Dial(testCtx(t), "com.example.wedged")
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, l.Close())
+	select {
+	case <-lost:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no interruption reported")
+	}
+	silentListener(t, filepath.Join(dir, "com.example.wedged.sock"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = c.Send(ctx, xpc.Dict{})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Less(t, time.Since(start), 2*time.Second, "the reconnect ignored the send's ctx")
+
+	sent := make(chan error, 1)
+	go func() { sent <- c.Send(context.Background(), xpc.Dict{}) }()
+	time.Sleep(100 * time.Millisecond) // the send is now reconnecting
+	start = time.Now()
+	require.NoError(t, c.Close())
+	require.Less(t, time.Since(start), time.Second, "Close waited for a reconnect")
+	select {
+	case err := <-sent:
+		require.ErrorIs(t, err, xpc.ErrClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reconnecting send did not end with Close")
+	}
+}
