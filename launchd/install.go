@@ -127,7 +127,7 @@ func (l *Launchctl) Install(ctx context.Context, job *Job, opts InstallOptions) 
 	res := &InstallResult{Path: path, Domain: opts.Domain, Warnings: warnings}
 
 	old, err := os.ReadFile(path)
-	unchanged := err == nil && bytes.Equal(old, data)
+	unchanged := err == nil && bytes.Equal(old, data) && fileAcceptable(path, opts.Domain.IsSystem())
 	if unchanged {
 		for _, d := range l.candidateDomains(opts.Domain) {
 			// Loaded, and from this file (launchctl print names it).
@@ -337,7 +337,30 @@ func writeFileAtomic(path string, data []byte, daemon bool) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("launchd: rename into %s: %w%s", path, err, rootHint(err, d))
 	}
+	// Make the rename itself durable; best effort (not every platform can
+	// sync a directory).
+	if df, derr := os.Open(dir); derr == nil {
+		_ = df.Sync()
+		df.Close()
+	}
 	return nil
+}
+
+// fileAcceptable reports whether the plist at path has the mode (0644) and,
+// for a daemon, the owner (root:wheel) Install gives it: launchd refuses a
+// group- or world-writable plist, or a daemon's not owned by root, with
+// "Bootstrap failed: 5", so reusing such a file would fail every time.
+func fileAcceptable(path string, daemon bool) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+		return false
+	}
+	if daemon {
+		if uid, gid, ok := fileOwner(fi); ok && (uid != 0 || gid != 0) {
+			return false
+		}
+	}
+	return true
 }
 
 func rootHint(err error, d Domain) string {

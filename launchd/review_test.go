@@ -221,3 +221,23 @@ func TestAfterInitialDemandBoolOrDict(t *testing.T) {
 		}
 	}
 }
+
+// A plist with the right bytes but a mode launchd refuses (group- or
+// world-writable: "Bootstrap failed: 5") is rewritten, not reused.
+func TestInstallRewritesSameBytesWithWrongMode(t *testing.T) {
+	fake := launchdtest.New()
+	dir := t.TempDir()
+	lc := newTestLaunchctl(fake)
+	opts := launchd.InstallOptions{Domain: launchd.GUI(501), Dir: dir}
+	_, err := lc.Install(context.Background(), echoJob(), opts)
+	require.NoError(t, err)
+	path := filepath.Join(dir, "com.example.echo.plist")
+	require.NoError(t, os.Chmod(path, 0o666))
+
+	res, err := lc.Install(context.Background(), echoJob(), opts)
+	require.NoError(t, err)
+	assert.True(t, res.Written)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
+}
