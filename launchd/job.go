@@ -113,6 +113,9 @@ type MachService struct {
 	// Off records a plist value of <false/>: launchd then does not
 	// advertise the name. Kept so a round trip does not change meaning.
 	Off bool `plist:"-"`
+	// Extra holds dictionary keys not modelled above; they round-trip
+	// unchanged.
+	Extra map[string]any `plist:"-"`
 }
 
 type machServiceFields MachService
@@ -120,8 +123,8 @@ type machServiceFields MachService
 // MarshalPlist implements plist.Marshaler: true, false or a dictionary.
 func (s MachService) MarshalPlist() (any, error) {
 	switch {
-	case s.ResetAtClose || s.HideUntilCheckIn:
-		return machServiceFields(s), nil
+	case s.ResetAtClose || s.HideUntilCheckIn || len(s.Extra) > 0:
+		return withExtra(machServiceFields(s), s.Extra), nil
 	case s.Off:
 		return false, nil
 	default:
@@ -137,9 +140,11 @@ func (s *MachService) UnmarshalPlist(unmarshal func(any) error) error {
 		return nil
 	}
 	var f machServiceFields
-	if err := unmarshal(&f); err != nil {
+	extra, err := decodeWithExtra(unmarshal, &f)
+	if err != nil {
 		return fmt.Errorf("MachServices value must be a boolean or a dictionary: %w", err)
 	}
+	f.Extra = extra
 	*s = MachService(f)
 	return nil
 }
@@ -320,6 +325,28 @@ type Socket struct {
 	Bonjour any `plist:"Bonjour,omitempty"`
 	// MulticastGroup joins a multicast group (UDP).
 	MulticastGroup string `plist:"MulticastGroup,omitempty"`
+
+	// Extra holds keys not modelled above; they round-trip unchanged.
+	Extra map[string]any `plist:"-"`
+}
+
+type socketFields Socket
+
+// MarshalPlist implements plist.Marshaler: the modelled keys plus Extra.
+func (s Socket) MarshalPlist() (any, error) {
+	return withExtra(socketFields(s), s.Extra), nil
+}
+
+// UnmarshalPlist implements plist.Unmarshaler; unknown keys go to Extra.
+func (s *Socket) UnmarshalPlist(unmarshal func(any) error) error {
+	var f socketFields
+	extra, err := decodeWithExtra(unmarshal, &f)
+	if err != nil {
+		return err
+	}
+	f.Extra = extra
+	*s = Socket(f)
+	return nil
 }
 
 // ServiceName is a socket's SockServiceName: a service name from

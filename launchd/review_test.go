@@ -241,3 +241,20 @@ func TestInstallRewritesSameBytesWithWrongMode(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
 }
+
+// Unknown keys inside a MachServices or Sockets entry round-trip like
+// unknown top-level keys do.
+func TestNestedUnknownKeysRoundTrip(t *testing.T) {
+	j, err := launchd.ParseJob(plistDoc(`<key>Program</key><string>/bin/x</string>` +
+		`<key>MachServices</key><dict><key>a.b</key><dict><key>FutureKey</key><true/></dict></dict>` +
+		`<key>Sockets</key><dict><key>L</key><dict><key>SockPathName</key><string>/s</string><key>SockFuture</key><integer>7</integer></dict></dict>`))
+	require.NoError(t, err)
+	for _, enc := range []func(any) ([]byte, error){launchd.Marshal, launchd.MarshalBinary} {
+		data, err := enc(j)
+		require.NoError(t, err)
+		again, err := launchd.ParseJob(data)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]any{"FutureKey": true}, again.MachServices["a.b"].Extra)
+		assert.Equal(t, map[string]any{"SockFuture": uint64(7)}, again.Sockets["L"][0].Extra)
+	}
+}
