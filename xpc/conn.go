@@ -26,6 +26,9 @@ type Conn struct {
 
 	queue   chan *incoming // to the handler goroutine
 	stopped chan struct{}  // closed when the handler goroutine exits
+	// quiet is closed once the transport is cancelled, so no deliver can
+	// follow: only then may serve drain the queue for the last time.
+	quiet chan struct{}
 
 	closeOnce sync.Once
 	mu        sync.Mutex
@@ -47,6 +50,7 @@ func newConn(cfg *Config, h Handler, l *Listener) *Conn {
 		cancel:  cancel,
 		queue:   make(chan *incoming, 64),
 		stopped: make(chan struct{}),
+		quiet:   make(chan struct{}),
 	}
 	return c
 }
@@ -275,6 +279,7 @@ func (c *Conn) end(err *Error) {
 	if c.t != nil {
 		c.t.cancel()
 	}
+	close(c.quiet)
 	if c.l != nil {
 		c.l.remove(c)
 	}
@@ -317,6 +322,10 @@ func (c *Conn) serve() {
 			// Messages that arrived before the peer went away are still
 			// handled, in order, as libxpc delivers them before the
 			// connection's final error; after a local Close they are dropped.
+			// A deliver racing the end may still queue one (its select
+			// sees both cases ready), so drain only once the transport
+			// is cancelled and delivers no more.
+			<-c.quiet
 			for {
 				select {
 				case in := <-c.queue:

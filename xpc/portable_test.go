@@ -345,3 +345,41 @@ func TestCloseDuringReconnectReturnsPromptly(t *testing.T) {
 		t.Fatal("the reconnecting send did not end with Close")
 	}
 }
+
+// Messages that reach a connection while another goroutine closes it are
+// dropped with their descriptors closed, never stranded in its queue.
+func TestCloseWhileReceivingReleasesDescriptors(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	require.NoError(t, err)
+	defer pr.Close()
+	defer pw.Close()
+	before := openFDs(t)
+	for round := range 20 {
+		first := make(chan *xpc.Conn, 1)
+		l, ep := serve(t, &xpc.Config{Handler: xpc.HandlerFunc(func(ctx context.Context, m *xpc.Message) (xpc.Dict, error) {
+			if f, ok := m.Body["f"].(*os.File); ok {
+				f.Close()
+			}
+			select {
+			case first <- m.Conn:
+			default:
+			}
+			return nil, nil
+		})})
+		c := dial(t, ep, nil)
+		go func() {
+			sc := <-first
+			time.Sleep(time.Duration(round%5) * 100 * time.Microsecond)
+			sc.Close() // not from the handler: races the reader
+		}()
+		for i := range 300 {
+			if c.Send(testCtx(t), xpc.Dict{"f": pr, "i": int64(i)}) != nil {
+				break
+			}
+		}
+		c.Close()
+		l.Close()
+	}
+	require.Eventually(t, func() bool { return openFDs(t) <= before }, 5*time.Second, 10*time.Millisecond,
+		"received descriptors leaked: %d before, %d after", before, openFDs(t))
+}
