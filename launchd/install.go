@@ -124,6 +124,10 @@ func (l *Launchctl) Install(ctx context.Context, job *Job, opts InstallOptions) 
 	if err != nil {
 		return nil, err
 	}
+	if job.BundleProgram != "" && job.Program == "" && len(job.ProgramArguments) == 0 {
+		warnings = append(warnings, "BundleProgram is resolved only for a plist an app registers with SMAppService from inside its bundle; "+
+			"a plist bootstrapped from "+filepath.Dir(path)+" has no bundle: set Program or ProgramArguments to an absolute path")
+	}
 	res := &InstallResult{Path: path, Domain: opts.Domain, Warnings: warnings}
 
 	old, err := os.ReadFile(path)

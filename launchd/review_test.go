@@ -258,3 +258,32 @@ func TestNestedUnknownKeysRoundTrip(t *testing.T) {
 		assert.Equal(t, map[string]any{"SockFuture": uint64(7)}, again.Sockets["L"][0].Extra)
 	}
 }
+
+func TestValidateReviewRules(t *testing.T) {
+	// Without Program, launchd runs ProgramArguments[0]: empty cannot run.
+	j := validJob()
+	j.ProgramArguments[0] = ""
+	_, err := j.Validate()
+	require.ErrorIs(t, err, launchd.ErrInvalidJob)
+	assert.ErrorContains(t, err, "ProgramArguments[0] is empty")
+
+	// Keys launchd ignores today are flagged, not silently kept.
+	j = validJob()
+	j.Extra = map[string]any{"OnDemand": false}
+	warnings, err := j.Validate()
+	require.NoError(t, err)
+	all := strings.Join(warnings, "\n")
+	assert.Contains(t, all, "OnDemand")
+	assert.Contains(t, all, "KeepAlive")
+}
+
+// BundleProgram resolves only for a plist an app registers with
+// SMAppService; a plist Install bootstraps from a directory has no bundle.
+func TestInstallWarnsAboutBundleProgram(t *testing.T) {
+	j := validJob()
+	j.ProgramArguments = nil
+	j.BundleProgram = "Contents/MacOS/helper"
+	res, err := newTestLaunchctl(launchdtest.New()).Install(context.Background(), &j, launchd.InstallOptions{Domain: launchd.GUI(501), Dir: t.TempDir()})
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(res.Warnings, "\n"), "SMAppService")
+}

@@ -66,6 +66,8 @@ func (j *Job) Validate() (warnings []string, err error) {
 		bad("no Program, ProgramArguments or BundleProgram: launchd has nothing to run")
 	case j.Program != "" && !path.IsAbs(j.Program):
 		bad("Program %q is not an absolute path", j.Program)
+	case j.Program == "" && j.BundleProgram == "" && j.ProgramArguments[0] == "":
+		bad("ProgramArguments[0] is empty and there is no Program: launchd has nothing to run")
 	case j.Program == "" && j.BundleProgram == "" && !path.IsAbs(j.ProgramArguments[0]):
 		warn("ProgramArguments[0] %q is not absolute: launchd looks it up only in its default PATH (/usr/bin:/bin:/usr/sbin:/sbin)", j.ProgramArguments[0])
 	}
@@ -136,11 +138,24 @@ func (j *Job) Validate() (warnings []string, err error) {
 		}
 	}
 
+	for _, key := range sortedKeys(j.Extra) {
+		if why, ok := ignoredKeys[key]; ok {
+			warn("%s is ignored by launchd: %s", key, why)
+		}
+	}
+
 	sort.Strings(problems)
 	if len(problems) > 0 {
 		return warnings, &ValidationError{Label: j.Label, Problems: problems}
 	}
 	return warnings, nil
+}
+
+// ignoredKeys are launchd.plist(5) keys that current launchd no longer acts
+// on, with what to use instead.
+var ignoredKeys = map[string]string{
+	// launchd.plist(5): deprecated and replaced by KeepAlive in 10.5.
+	"OnDemand": "it was replaced by KeepAlive in Mac OS X 10.5",
 }
 
 // ValidateFor is [Job.Validate] plus the checks that depend on where the
