@@ -182,7 +182,11 @@ func (e *Error) Hint() string {
 	case ErrNotLoaded:
 		return fmt.Sprintf("the service is not loaded in %s; check `%s`; daemons live in the system domain (sudo), agents in gui/<uid>", domain, show)
 	case ErrIO:
-		return fmt.Sprintf("usually the job is still loaded (bootout it first) or disabled (`launchctl enable %s`); also check the plist is mode 0644 and, for a daemon, owned by root:wheel, and that the program exists; see `%s`", svc, show)
+		root := ""
+		if domain == string(System) {
+			root = "the system domain needs root (run with sudo); otherwise "
+		}
+		return fmt.Sprintf("%susually the job is still loaded (bootout it first) or disabled (`launchctl enable %s`); also check the plist is mode 0644 and, for a daemon, owned by root:wheel, and that the program exists; see `%s`", root, svc, show)
 	case ErrAlreadyLoaded:
 		return fmt.Sprintf("the service is loaded or still being removed: bootout it and wait, or restart it with `launchctl kickstart -k %s`; see `%s`", svc, show)
 	case ErrDisabled:

@@ -287,3 +287,14 @@ func TestInstallWarnsAboutBundleProgram(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, strings.Join(res.Warnings, "\n"), "SMAppService")
 }
+
+// Without root, bootstrap into the system domain fails with 5 on current
+// macOS ("Try re-running the command as root for richer errors"), so the
+// hint must mention root there.
+func TestSystemIOErrorHintMentionsRoot(t *testing.T) {
+	fake := launchdtest.New()
+	fake.Fail("bootstrap", launchd.Result{ExitCode: 5, Stderr: "Bootstrap failed: 5: Input/output error\nTry re-running the command as root for richer errors.\n"})
+	err := launchd.NewLaunchctl(fake).Bootstrap(context.Background(), launchd.System, "/Library/LaunchDaemons/a.b.plist")
+	require.ErrorIs(t, err, launchd.ErrIO)
+	assert.Contains(t, err.Error(), "sudo")
+}
