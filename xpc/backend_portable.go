@@ -72,10 +72,11 @@ func (fr *frameReader) frame(maxBody int) (h frameHeader, body []byte, need int,
 }
 
 // space returns the free buffer after the unread bytes, making room first
-// so that need unread bytes fit contiguously.
+// so that need unread bytes fit contiguously, or, for a large need, at
+// least twice as many as are buffered (call it again as bytes arrive).
 func (fr *frameReader) space(need int) []byte {
 	if fr.buf == nil {
-		fr.buf = make([]byte, max(readBufferSize, need))
+		fr.buf = make([]byte, readBufferSize)
 	}
 	if fr.off == fr.end {
 		fr.off, fr.end = 0, 0
@@ -85,7 +86,10 @@ func (fr *frameReader) space(need int) []byte {
 		// need be.
 		unread := fr.buf[fr.off:fr.end]
 		if need > len(fr.buf) {
-			nb := make([]byte, (need+readBufferSize-1)/readBufferSize*readBufferSize)
+			// Grow at most twofold per call, as bytes arrive, so that a
+			// header alone cannot make us allocate the body it claims.
+			size := min(need, 2*len(fr.buf))
+			nb := make([]byte, (size+readBufferSize-1)/readBufferSize*readBufferSize)
 			copy(nb, unread)
 			fr.buf = nb
 		} else {

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -382,4 +383,38 @@ func TestCloseWhileReceivingReleasesDescriptors(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return openFDs(t) <= before }, 5*time.Second, 10*time.Millisecond,
 		"received descriptors leaked: %d before, %d after", before, openFDs(t))
+}
+
+// A frame header alone must not make the listener allocate the body size
+// it claims: a hostile client could otherwise pin MaxMessageSize bytes per
+// connection by sending 24 bytes each.
+func TestFrameHeaderAloneDoesNotAllocateClaimedSize(t *testing.T) {
+	_, ep := serve(t, &xpc.Config{Handler: echo, Logger: discardLogger()})
+	path, err := xpc.EndpointToken(ep)
+	require.NoError(t, err)
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 4 {
+		conn, err := net.Dial("unix", path)
+		require.NoError(t, err)
+		conns = append(conns, conn)
+		hello := make([]byte, 24)
+		_, err = io.ReadFull(conn, hello)
+		require.NoError(t, err)
+		// Claims a 60 MB body (under the 64 MB default limit), sends 1 KB.
+		h := rawFrame(0x100, 0, nil)
+		binary.LittleEndian.PutUint64(h[8:], 60<<20)
+		_, err = conn.Write(append(h, make([]byte, 1024)...))
+		require.NoError(t, err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the readers run
+	runtime.ReadMemStats(&after)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(32<<20),
+		"4 connections that sent only a header made the listener allocate %d MB", (after.TotalAlloc-before.TotalAlloc)>>20)
 }
