@@ -250,6 +250,16 @@ func TestBundleSlots(t *testing.T) {
 	require.ErrorAs(t, err, &hm)
 	assert.Equal(t, codesign.SlotResourceDir, hm.Slot)
 
+	// Evaluate reads info[...] only from the Info.plist the signature binds.
+	s := f.Signatures[0]
+	ev, err := s.EvaluateText(`info[CFBundleIdentifier] = "alt.test"`, &codesign.EvaluateOptions{InfoPlist: infoPlist})
+	require.NoError(t, err)
+	assert.Equal(t, codesign.Satisfied, ev.Outcome, ev.String())
+	forged := []byte(`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>CFBundleIdentifier</key><string>other</string></dict></plist>`)
+	_, err = s.EvaluateText(`info[CFBundleIdentifier] = "other"`, &codesign.EvaluateOptions{InfoPlist: forged})
+	require.ErrorAs(t, err, &hm)
+	assert.Equal(t, codesign.SlotInfoPlist, hm.Slot)
+
 	// A file whose signature binds no Info.plist rejects one given to it.
 	plain := openTestdata(t, "hello-arm64-linker")
 	err = plain.VerifyWith(codesign.VerifyOptions{InfoPlist: infoPlist})

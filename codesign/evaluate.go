@@ -172,10 +172,17 @@ func (s *Signature) Subject() *Subject {
 // system, the way Security.framework's requirement interpreter would, and
 // says whether the file alone settles it. It does not check the
 // signature's hashes or CMS signature, nor certificate validity dates or
-// revocation; call Verify for the former. opts may be nil.
+// revocation; call Verify for the former. An opts.InfoPlist that the
+// signature does not bind (unsealed, or a different hash) is an error, a
+// *HashMismatchError as from VerifyWith. opts may be nil.
 func (s *Signature) Evaluate(r *requirement.Requirement, opts *EvaluateOptions) (*Evaluation, error) {
 	subj := s.Subject()
 	if opts != nil && opts.InfoPlist != nil {
+		// Only the Info.plist the signature binds is the code's: a
+		// changed or unbound one would let anyone satisfy info[...].
+		if err := s.checkBundleFile(SlotInfoPlist, opts.InfoPlist); err != nil {
+			return nil, err
+		}
 		m, err := decodeInfoPlist(opts.InfoPlist)
 		if err != nil {
 			return nil, err

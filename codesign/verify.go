@@ -192,6 +192,23 @@ func (s *Signature) verifySpecialSlots(cd *CodeDirectory, opts *VerifyOptions) e
 	return nil
 }
 
+// checkBundleFile checks a bundle file (Info.plist, CodeResources) against
+// the special slot every CodeDirectory stores for it: it must be sealed and
+// match.
+func (s *Signature) checkBundleFile(slot Slot, data []byte) error {
+	for _, cd := range s.CodeDirectories {
+		got := cd.HashType.sum(data)
+		want := cd.SpecialSlotHash(slot)
+		if want == nil || isZero(want) {
+			return &HashMismatchError{Arch: s.Arch, CodeDirectory: cd.Slot, HashType: cd.HashType, Slot: slot, Page: -1, Got: got}
+		}
+		if !bytes.Equal(got, want) {
+			return &HashMismatchError{Arch: s.Arch, CodeDirectory: cd.Slot, HashType: cd.HashType, Slot: slot, Page: -1, Want: want, Got: got}
+		}
+	}
+	return nil
+}
+
 func (s *Signature) verifyPages(cd *CodeDirectory) error {
 	if cd.ScatterOffset != 0 {
 		return fmt.Errorf("codesign: %s: %s uses a scatter vector: %w", s.Arch, cd.Slot, ErrUnsupportedFormat)
