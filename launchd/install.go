@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,6 +154,9 @@ func (l *Launchctl) Install(ctx context.Context, job *Job, opts InstallOptions) 
 			l.logger().Info("no GUI login: using the user domain", "label", job.Label, "domain", User(uid))
 			res.Domain = User(uid)
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s has no GUI login session: installed into %s instead", opts.Domain, res.Domain))
+			if len(job.LimitLoadToSessionType) > 0 && !slices.Contains(job.LimitLoadToSessionType, "Background") {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("LimitLoadToSessionType %v lacks Background, the session of %s: launchd may refuse to load the job there", []string(job.LimitLoadToSessionType), res.Domain))
+			}
 			err = l.reload(ctx, res.Domain, job.Label, path)
 		}
 	}
@@ -193,6 +197,13 @@ func (l *Launchctl) reload(ctx context.Context, d Domain, label, path string) er
 		if !errors.Is(err, ErrIO) && !errors.Is(err, ErrAlreadyLoaded) {
 			return err
 		}
+		if attempt == 1 {
+			// Over ssh with no GUI login, bootstrap into gui/<uid> can fail
+			// with 5 instead of 125: ask whether the domain exists at all.
+			if perr := l.probeGUIDomain(ctx, d); perr != nil {
+				return perr
+			}
+		}
 		if time.Now().Add(pause).After(deadline) {
 			return fmt.Errorf("%w (gave up after %d attempts in %v)", err, attempt, timeout)
 		}
@@ -207,6 +218,19 @@ func (l *Launchctl) reload(ctx context.Context, d Domain, label, path string) er
 		}
 		pause = min(2*pause, time.Second)
 	}
+}
+
+// probeGUIDomain returns an error matching ErrNoGUIDomain when d is a
+// gui/<uid> domain that does not exist (no GUI login), else nil.
+func (l *Launchctl) probeGUIDomain(ctx context.Context, d Domain) error {
+	if uid, ok := d.UID(); !ok || d != GUI(uid) {
+		return nil
+	}
+	_, err := l.run(ctx, "print", d.String(), "", d.String())
+	if errors.Is(err, ErrNoGUIDomain) {
+		return err
+	}
+	return nil
 }
 
 func (l *Launchctl) intervals() (interval, timeout time.Duration) {
@@ -248,8 +272,8 @@ func (l *Launchctl) waitGone(ctx context.Context, d Domain, label string) error 
 	for {
 		_, err := l.Print(ctx, d, label)
 		switch {
-		case errors.Is(err, ErrNotLoaded):
-			return nil
+		case errors.Is(err, ErrNotLoaded), errors.Is(err, ErrNoGUIDomain):
+			return nil // gone, or the whole domain is
 		case ctx.Err() != nil:
 			return fmt.Errorf("launchd: %s still loaded after bootout (waited %v; check `launchctl print %s`): %w",
 				d.Service(label), timeout, d.Service(label), ctx.Err())

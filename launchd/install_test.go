@@ -150,6 +150,7 @@ func TestInstallRetriesOnceOnIOError(t *testing.T) {
 		"bootout gui/501/com.example.echo",
 		"enable gui/501/com.example.echo",
 		"bootstrap gui/501 " + path,
+		"print gui/501", // does the GUI domain exist? (ssh: 5, not 125)
 		"bootout gui/501/com.example.echo",
 		"bootstrap gui/501 " + path,
 	}, fake.Commands())

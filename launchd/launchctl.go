@@ -95,8 +95,9 @@ var (
 	ErrInProgress = errors.New("launchd: operation still in progress")
 	// ErrDisabled: "119: Service is disabled".
 	ErrDisabled = errors.New("launchd: service disabled")
-	// ErrNoGUIDomain: "125: Domain does not support specified action" —
-	// there is no GUI login for the user (ssh, CI); use user/<uid>.
+	// ErrNoGUIDomain: "125: Domain does not support specified action", or
+	// 112 / "Could not find domain for user gui: 501" — there is no GUI
+	// login for the user (ssh, CI, a headless Mac); use user/<uid>.
 	ErrNoGUIDomain = errors.New("launchd: domain does not support the action (no GUI login?)")
 	// ErrPermission: "Operation not permitted" — the system domain needs
 	// root; with code 150, System Integrity Protection guards the service
@@ -145,6 +146,9 @@ func (e *Error) Is(target error) bool {
 }
 
 func (e *Error) sentinel() error {
+	if strings.Contains(e.Message, "Could not find domain") {
+		return ErrNoGUIDomain
+	}
 	switch e.Code {
 	case 3, 113:
 		return ErrNotLoaded
@@ -156,7 +160,7 @@ func (e *Error) sentinel() error {
 		return ErrAlreadyLoaded
 	case 119:
 		return ErrDisabled
-	case 125:
+	case 112, 125:
 		return ErrNoGUIDomain
 	case 1, 150:
 		if strings.Contains(e.Message, "not permitted") || strings.Contains(e.Message, "privilege") || e.Code == 150 {

@@ -298,3 +298,59 @@ func TestSystemIOErrorHintMentionsRoot(t *testing.T) {
 	require.ErrorIs(t, err, launchd.ErrIO)
 	assert.Contains(t, err.Error(), "sudo")
 }
+
+// headless is launchctl over ssh with no GUI login as seen in the wild:
+// the gui domain does not exist; print of the domain fails with 112
+// "Could not find domain for user gui: 501" (duh17/oppi#38), bootout finds
+// nothing, and bootstrap fails with 5, not 125 (psimaker/vaultsync#89).
+type headless struct{ *launchdtest.Fake }
+
+func (r headless) Run(ctx context.Context, args ...string) (launchd.Result, error) {
+	if len(args) == 2 && strings.HasPrefix(args[1], "gui/") {
+		switch args[0] {
+		case "print":
+			if strings.Count(args[1], "/") == 1 {
+				return launchd.Result{ExitCode: 112, Stderr: "Could not find domain for user gui: 501\n"}, nil
+			}
+		case "bootout":
+			return launchd.Result{ExitCode: 3, Stderr: "Boot-out failed: 3: No such process\n"}, nil
+		}
+	}
+	if len(args) == 3 && args[0] == "bootstrap" && strings.HasPrefix(args[1], "gui/") {
+		return launchd.Result{ExitCode: 5, Stderr: "Bootstrap failed: 5: Input/output error\nTry re-running the command as root for richer errors.\n"}, nil
+	}
+	return r.Fake.Run(ctx, args...)
+}
+
+func TestInstallFallsBackWhenHeadlessBootstrapSays5(t *testing.T) {
+	fake := launchdtest.New()
+	lc := launchctlWith(headless{fake})
+	lc.GoneTimeout = time.Hour // the fallback must not wait out the retries
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := lc.Install(ctx, echoJob(), launchd.InstallOptions{Domain: launchd.GUI(501), Dir: t.TempDir()})
+	require.NoError(t, err)
+	assert.Equal(t, launchd.User(501), res.Domain)
+	assert.True(t, fake.Loaded("user/501/com.example.echo"))
+}
+
+func TestCouldNotFindDomainIsNoGUIDomain(t *testing.T) {
+	fake := launchdtest.New()
+	fake.Fail("print", launchd.Result{ExitCode: 112, Stderr: "Could not find domain for user gui: 501\n"})
+	_, err := launchd.NewLaunchctl(fake).Print(context.Background(), launchd.GUI(501), "a.b")
+	require.ErrorIs(t, err, launchd.ErrNoGUIDomain)
+	assert.NotErrorIs(t, err, launchd.ErrNotLoaded)
+}
+
+// The user/<uid> domain runs the Background session: a job limited to Aqua
+// cannot load there ("Service cannot load in requested session",
+// duh17/oppi#31), so the fallback says so.
+func TestFallbackWarnsAboutSessionType(t *testing.T) {
+	fake := launchdtest.New()
+	fake.NoGUI = true
+	j := echoJob()
+	j.LimitLoadToSessionType = launchd.StringList{"Aqua"}
+	res, err := newTestLaunchctl(fake).Install(context.Background(), j, launchd.InstallOptions{Domain: launchd.GUI(501), Dir: t.TempDir()})
+	require.NoError(t, err) // the fake does not model session types
+	assert.Contains(t, strings.Join(res.Warnings, "\n"), "Background")
+}

@@ -143,6 +143,9 @@ func (f *Fake) Run(ctx context.Context, args ...string) (launchd.Result, error) 
 		if len(rest) != 1 {
 			return usage(op + " <service-target>"), nil
 		}
+		if op == "print" && isDomainTarget(rest[0]) {
+			return f.printDomain(rest[0]), nil
+		}
 		return f.serviceOp(op, rest[0]), nil
 	case "kickstart":
 		if len(rest) == 2 && rest[0] == "-k" {
@@ -157,6 +160,31 @@ func (f *Fake) Run(ctx context.Context, args ...string) (launchd.Result, error) 
 	default:
 		return usage("unknown subcommand " + op), nil
 	}
+}
+
+// isDomainTarget reports whether target names a domain (system, gui/501)
+// rather than a service in one.
+func isDomainTarget(target string) bool {
+	kind, rest, _ := strings.Cut(target, "/")
+	return target == "system" || (kind != "system" && rest != "" && !strings.Contains(rest, "/"))
+}
+
+// printDomain answers `launchctl print <domain-target>`: a GUI domain
+// without a GUI login does not exist (exit 112, as launchctl does).
+func (f *Fake) printDomain(target string) launchd.Result {
+	if f.noGUI(target) {
+		kind, uid, _ := strings.Cut(target, "/")
+		return launchd.Result{ExitCode: 112, Stderr: fmt.Sprintf("Could not find domain for user %s: %s\n", kind, uid)}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s = {\n\tservices = {\n", target)
+	for t := range f.loaded {
+		if strings.HasPrefix(t, target+"/") {
+			fmt.Fprintf(&b, "\t\t0\t-\t%s\n", label(t))
+		}
+	}
+	b.WriteString("\t}\n}\n")
+	return launchd.Result{Stdout: b.String()}
 }
 
 func (f *Fake) noGUI(target string) bool {

@@ -96,3 +96,20 @@ func TestFakeNoGUIAndContext(t *testing.T) {
 	_, err := f.Run(ctx, "print", "system/x")
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+func TestFakePrintDomain(t *testing.T) {
+	ctx := context.Background()
+	f := launchdtest.New()
+	f.Load(launchd.GUI(501), &launchd.Job{Label: "a.b", Program: "/bin/true"}, "")
+	res, err := f.Run(ctx, "print", "gui/501")
+	require.NoError(t, err)
+	assert.Zero(t, res.ExitCode)
+	assert.Contains(t, res.Stdout, "a.b")
+
+	f.NoGUI = true
+	res, _ = f.Run(ctx, "print", "gui/501")
+	assert.Equal(t, 112, res.ExitCode)
+	assert.Equal(t, "Could not find domain for user gui: 501\n", res.Stderr)
+	res, _ = f.Run(ctx, "print", "user/501")
+	assert.Zero(t, res.ExitCode)
+}
