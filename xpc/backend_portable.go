@@ -128,6 +128,9 @@ type sockConn struct {
 	name    string
 	maxSize int
 	server  bool // accepted by a listener: greets the peer on activation
+	// hello sends the server's greeting once, before its first frame
+	// (which Accept may send before activation).
+	hello sync.Once
 	// kind is the error kind of the end of the connection: ErrInterrupted
 	// for a client of a named service (it can redial), else ErrInvalid.
 	kind error
@@ -169,13 +172,16 @@ func (s *sockConn) peer() PeerInfo   { return s.info }
 func (s *sockConn) activate(ev events) {
 	s.ev = ev
 	s.started.Store(true)
-	if s.server {
-		if err := s.writeControl(nil, flagHello, nil); err != nil {
-			// The reader will see the failure too and end the connection.
-			_ = err
-		}
-	}
+	s.greet()
 	go s.readLoop()
+}
+
+// greet sends a server's hello if it has not yet; a failed write is seen by
+// the reader too and ends the connection.
+func (s *sockConn) greet() {
+	if s.server {
+		s.hello.Do(func() { s.writeControl(nil, flagHello, nil) })
+	}
 }
 
 func (s *sockConn) send(out *outgoing) error {
@@ -229,6 +235,7 @@ func (s *sockConn) deadErr() error {
 
 // writeFrame sends out as one frame and frees it. out.ctx bounds the wait.
 func (s *sockConn) writeFrame(flags uint32, id uint64, out *outgoing) error {
+	s.greet()
 	var frame []byte
 	var files []*os.File
 	if out.att.count() == 0 {
@@ -419,7 +426,11 @@ func (s *sockConn) handleFrame(h frameHeader, body []byte) *Error {
 	case h.flags&flagTermination != 0:
 		s.ev.connError(&Error{Kind: ErrTerminationImminent, Service: s.name, PID: s.info.PID,
 			Description: "the peer is shutting down; finish and reconnect later"})
-	case h.flags&(flagHello|flagRejected) != 0:
+	case h.flags&flagRejected != 0:
+		// Accept greeted us, then refused us.
+		return &Error{Kind: ErrPeerRequirement, Service: s.name, PID: s.info.PID,
+			Description: "the listener rejected this process: " + string(body)}
+	case h.flags&flagHello != 0:
 		return s.malformed(errors.New("handshake frame after the handshake"))
 	case h.flags&flagReply != 0:
 		if err := s.reply(h, body); err != nil {

@@ -32,9 +32,6 @@ var (
 	ErrTooLarge = errors.New("xpc: message too large")
 	// ErrAddrInUse: another live listener already serves the name.
 	ErrAddrInUse = errors.New("xpc: service name already in use")
-	// ErrNoReply: a message that wanted a reply got none (the handler
-	// returned no reply and no error, or the reply could not be sent).
-	ErrNoReply = errors.New("xpc: no reply")
 )
 
 // Error is a connection-level error with details. errors.Is(err, Kind)

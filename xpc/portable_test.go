@@ -418,3 +418,24 @@ func TestFrameHeaderAloneDoesNotAllocateClaimedSize(t *testing.T) {
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(32<<20),
 		"4 connections that sent only a header made the listener allocate %d MB", (after.TotalAlloc-before.TotalAlloc)>>20)
 }
+
+// Accept may greet the peer before its first message: the message follows
+// the handshake instead of breaking it.
+func TestSendFromAcceptReachesPeer(t *testing.T) {
+	_, ep := serve(t, &xpc.Config{Handler: echo, Accept: func(c *xpc.Conn) (xpc.Handler, error) {
+		return nil, c.Send(testCtx(t), xpc.Dict{"welcome": true})
+	}})
+	got := make(chan xpc.Dict, 1)
+	c := dial(t, ep, &xpc.Config{Handler: xpc.HandlerFunc(func(ctx context.Context, m *xpc.Message) (xpc.Dict, error) {
+		got <- m.Body
+		return nil, nil
+	})})
+	select {
+	case d := <-got:
+		assert.Equal(t, true, d["welcome"])
+	case <-time.After(5 * time.Second):
+		t.Fatal("the greeting sent from Accept never arrived")
+	}
+	_, err := c.Request(testCtx(t), xpc.Dict{})
+	require.NoError(t, err)
+}
