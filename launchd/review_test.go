@@ -76,7 +76,7 @@ func TestInstallRetriesBootstrapUntilLaunchdLetsGo(t *testing.T) {
 
 func TestInstallBootstrapRetriesAreBounded(t *testing.T) {
 	fake := launchdtest.New()
-	for range 100000 {
+	for range 1000 {
 		fake.FailCode("bootstrap", 5)
 	}
 	lc := newTestLaunchctl(fake)
@@ -91,7 +91,7 @@ func TestInstallBootstrapRetriesAreBounded(t *testing.T) {
 
 func TestInstallBootstrapRetriesHonourContext(t *testing.T) {
 	fake := launchdtest.New()
-	for range 100000 {
+	for range 1000 {
 		fake.FailCode("bootstrap", 5)
 	}
 	lc := newTestLaunchctl(fake)
