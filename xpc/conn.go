@@ -34,11 +34,13 @@ type Conn struct {
 	mu        sync.Mutex
 	err       error // final error, set once
 	closed    atomic.Bool
-	handling  atomic.Bool // a handler is running
+	// inflight counts messages from deliver until handled or dropped
+	// (queue length plus a running handler would miss one in between).
+	inflight atomic.Int64
 }
 
 // idle reports whether no message is queued or being handled.
-func (c *Conn) idle() bool { return len(c.queue) == 0 && !c.handling.Load() }
+func (c *Conn) idle() bool { return c.inflight.Load() == 0 }
 
 func newConn(cfg *Config, h Handler, l *Listener) *Conn {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -302,10 +304,12 @@ func (c *Conn) connError(err *Error) {
 // deliver implements events: it queues in for the handler goroutine,
 // blocking while the queue is full, until the connection ends.
 func (c *Conn) deliver(in *incoming) {
+	c.inflight.Add(1)
 	select {
 	case c.queue <- in:
 	case <-c.ctx.Done():
 		in.drop()
+		c.inflight.Add(-1)
 	}
 }
 
@@ -315,9 +319,8 @@ func (c *Conn) serve() {
 	for {
 		select {
 		case in := <-c.queue:
-			c.handling.Store(true)
 			c.handle(in)
-			c.handling.Store(false)
+			c.inflight.Add(-1)
 		case <-c.ctx.Done():
 			// Messages that arrived before the peer went away are still
 			// handled, in order, as libxpc delivers them before the
@@ -331,11 +334,10 @@ func (c *Conn) serve() {
 				case in := <-c.queue:
 					if c.closed.Load() {
 						in.drop()
-						continue
+					} else {
+						c.handle(in)
 					}
-					c.handling.Store(true)
-					c.handle(in)
-					c.handling.Store(false)
+					c.inflight.Add(-1)
 				default:
 					return
 				}

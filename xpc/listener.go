@@ -179,7 +179,8 @@ func (l *Listener) Close() error {
 // Shutdown stops accepting, tells every peer that termination is imminent,
 // waits until every peer's handler is idle (or ctx is done), then closes the
 // peers. It returns ctx's error if ctx ended first; the peers are closed
-// either way.
+// either way. Called from a handler, it waits for that handler too, so it
+// returns only when ctx ends: call it from another goroutine.
 func (l *Listener) Shutdown(ctx context.Context) error {
 	l.mu.Lock()
 	already := l.closed
