@@ -7,3 +7,11 @@ func SetChown(f func(path string, uid, gid int) error) (restore func()) {
 	chown = f
 	return func() { chown = old }
 }
+
+// SetGeteuid replaces the effective uid Install sees and returns a function
+// that restores it.
+func SetGeteuid(f func() int) (restore func()) {
+	old := geteuid
+	geteuid = f
+	return func() { geteuid = old }
+}

@@ -99,6 +99,33 @@ type InstallResult struct {
 // chown is os.Chown, replaced in tests that do not run as root.
 var chown = os.Chown
 
+// geteuid is os.Geteuid, replaced in tests.
+var geteuid = os.Geteuid
+
+// ids is a file owner.
+type ids struct{ uid, gid int }
+
+// agentOwner returns who should own the plist (and any LaunchAgents
+// directories created for it) of an agent installed by root into another
+// user's domain: that user, so the directory stays theirs. Nil otherwise.
+func agentOwner(d Domain) *ids {
+	uid, ok := d.UID()
+	if !ok || d.IsSystem() || geteuid() != 0 || uid == 0 {
+		return nil
+	}
+	u, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		// Unknown user: leave the files root's (launchd accepts a
+		// root-owned agent plist).
+		return nil
+	}
+	gid, err := strconv.Atoi(u.Gid)
+	if err != nil {
+		return nil
+	}
+	return &ids{uid, gid}
+}
+
 // Install writes job's plist and (re)loads it into opts.Domain, the way that
 // avoids launchctl's usual failures:
 //
@@ -142,7 +169,7 @@ func (l *Launchctl) Install(ctx context.Context, job *Job, opts InstallOptions) 
 			}
 		}
 	} else {
-		if err := writeFileAtomic(path, data, opts.Domain.IsSystem()); err != nil {
+		if err := writeFileAtomic(path, data, opts.Domain.IsSystem(), agentOwner(opts.Domain)); err != nil {
 			return nil, err
 		}
 		res.Written = true
@@ -325,13 +352,16 @@ func (j *Job) checkLabel() error {
 // directory and a rename, so launchd never reads half a plist. The file is
 // 0644 (launchd refuses group- or world-writable plists) and, for daemons,
 // owned by root:wheel.
-func writeFileAtomic(path string, data []byte, daemon bool) (err error) {
+//
+// owner, when set, owns the file and the directories this call creates (an
+// agent root installs for another user).
+func writeFileAtomic(path string, data []byte, daemon bool, owner *ids) (err error) {
 	dir := filepath.Dir(path)
 	d := Domain("")
 	if daemon {
 		d = System
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirOwned(dir, owner); err != nil {
 		return fmt.Errorf("launchd: create %s: %w%s", dir, err, rootHint(err, d))
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
@@ -350,6 +380,11 @@ func writeFileAtomic(path string, data []byte, daemon bool) (err error) {
 	}
 	if err = f.Chmod(0o644); err != nil {
 		return fmt.Errorf("launchd: chmod %s: %w", tmp, err)
+	}
+	if owner != nil && !daemon {
+		if err = chown(tmp, owner.uid, owner.gid); err != nil {
+			return fmt.Errorf("launchd: chown %s to its user: %w", tmp, err)
+		}
 	}
 	if daemon {
 		if err = chown(tmp, 0, 0); err != nil { // root:wheel (wheel is gid 0)
@@ -370,6 +405,30 @@ func writeFileAtomic(path string, data []byte, daemon bool) (err error) {
 	if df, derr := os.Open(dir); derr == nil {
 		_ = df.Sync()
 		df.Close()
+	}
+	return nil
+}
+
+// mkdirOwned is os.MkdirAll(dir, 0755) that chowns each directory it
+// creates to owner, when set.
+func mkdirOwned(dir string, owner *ids) error {
+	if owner == nil {
+		return os.MkdirAll(dir, 0o755)
+	}
+	var missing []string
+	for p := dir; ; p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err == nil || p == filepath.Dir(p) {
+			break
+		}
+		missing = append(missing, p)
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		if err := chown(missing[i], owner.uid, owner.gid); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -354,3 +354,37 @@ func TestFallbackWarnsAboutSessionType(t *testing.T) {
 	require.NoError(t, err) // the fake does not model session types
 	assert.Contains(t, strings.Join(res.Warnings, "\n"), "Background")
 }
+
+// Root installing an agent into another user's domain leaves the plist and
+// any LaunchAgents directory it creates owned by that user, not root (a
+// root-owned ~/Library/LaunchAgents breaks the user's own tools).
+func TestInstallAgentForAnotherUserAsRoot(t *testing.T) {
+	u, err := user.LookupId("1")
+	if err != nil {
+		t.Skipf("no user 1: %v", err)
+	}
+	wantGID, _ := strconv.Atoi(u.Gid)
+	owned := map[string][2]int{}
+	defer launchd.SetChown(func(path string, uid, gid int) error {
+		owned[path] = [2]int{uid, gid}
+		return nil
+	})()
+	defer launchd.SetGeteuid(func() int { return 0 })()
+	base := t.TempDir()
+	dir := filepath.Join(base, "Library", "LaunchAgents")
+	res, err := newTestLaunchctl(launchdtest.New()).Install(context.Background(), echoJob(), launchd.InstallOptions{Domain: launchd.GUI(1), Dir: dir})
+	require.NoError(t, err)
+	assert.Equal(t, [2]int{1, wantGID}, owned[filepath.Join(base, "Library")])
+	assert.Equal(t, [2]int{1, wantGID}, owned[dir])
+	_, baseChowned := owned[base]
+	assert.False(t, baseChowned, "existing directories keep their owner")
+	found := false
+	for p, o := range owned {
+		if filepath.Dir(p) == dir {
+			found = true
+			assert.Equal(t, [2]int{1, wantGID}, o, p)
+		}
+	}
+	assert.True(t, found, "the plist is chowned")
+	assert.FileExists(t, res.Path)
+}
