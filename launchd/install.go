@@ -130,15 +130,23 @@ func agentOwner(d Domain) *ids {
 // avoids launchctl's usual failures:
 //
 //   - the job is validated first;
-//   - the plist is written atomically, mode 0644, root:wheel for daemons;
-//     when the file already holds the same bytes and the job is loaded
-//     from it, nothing else happens;
+//   - the plist is written atomically (temporary file, fsync, rename), mode
+//     0644, root:wheel for daemons (and owned by the user for an agent root
+//     installs for someone else); when the file already holds the same
+//     bytes with that mode and owner and the job is loaded from it,
+//     nothing else happens;
 //   - otherwise the old instance is booted out and Install waits (up to
 //     GoneTimeout, and no longer than ctx) until launchd has let it go,
-//     enables the label, and bootstraps the plist, retrying once on
-//     "5: Input/output error" or "37: Operation already in progress";
-//   - a gui/<uid> domain without a GUI login (error 125) falls back to
+//     enables the label, and bootstraps the plist, retrying with a growing
+//     pause for up to GoneTimeout on "5: Input/output error" or
+//     "37: Operation already in progress" (launchd finishes tearing down
+//     the old instance asynchronously);
+//   - a gui/<uid> domain without a GUI login (125, 112, or a 5 when
+//     "launchctl print gui/<uid>" finds no such domain) falls back to
 //     user/<uid>.
+//
+// On failure after the plist was written, the error says that the plist is
+// in place but not loaded.
 func (l *Launchctl) Install(ctx context.Context, job *Job, opts InstallOptions) (*InstallResult, error) {
 	warnings, err := job.ValidateFor(opts.Domain)
 	if err != nil {
