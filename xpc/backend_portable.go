@@ -736,6 +736,10 @@ func dialEndpoint(ctx context.Context, ep *Endpoint, cfg *Config) (transport, er
 	return newClientConn(se.String(), nil, sc), nil
 }
 
+// maxRejectReason bounds the reason text of a rejection frame, well under
+// the 4096 byte frame limit of awaitHello.
+const maxRejectReason = 2048
+
 // sockListener accepts socket connections.
 type sockListener struct {
 	ln      *net.UnixListener
@@ -858,7 +862,12 @@ func (l *sockListener) admit(c *net.UnixConn) {
 	sc := newSockConn(c, l.name, l.cfg, true, ErrInvalid)
 	ev, err := l.acc.accept(sc)
 	if err != nil {
-		sc.writeControl(nil, flagRejected, []byte(err.Error()))
+		// The client reads the reason with a 4 KiB frame limit.
+		reason := err.Error()
+		if len(reason) > maxRejectReason {
+			reason = reason[:maxRejectReason] + "…"
+		}
+		sc.writeControl(nil, flagRejected, []byte(reason))
 		c.Close()
 		return
 	}

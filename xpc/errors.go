@@ -53,7 +53,11 @@ type Error struct {
 // Error implements the error interface.
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Kind.Error())
+	if e.Kind != nil {
+		b.WriteString(e.Kind.Error())
+	} else {
+		b.WriteString("xpc: error")
+	}
 	if e.Op != "" {
 		b.WriteString(" (")
 		b.WriteString(e.Op)

@@ -439,3 +439,15 @@ func TestSendFromAcceptReachesPeer(t *testing.T) {
 	_, err := c.Request(testCtx(t), xpc.Dict{})
 	require.NoError(t, err)
 }
+
+// A long rejection reason (a PeerCheck error that says a lot) still reaches
+// the client as a rejection, not as a malformed handshake.
+func TestLongRejectionReasonIsStillARejection(t *testing.T) {
+	long := strings.Repeat("x", 10000)
+	_, ep := serve(t, &xpc.Config{Handler: echo, Logger: discardLogger(), PeerCheck: func(xpc.PeerInfo) error {
+		return errors.New("not you: " + long)
+	}})
+	_, err := (&xpc.Config{}).DialEndpoint(testCtx(t), ep)
+	require.ErrorIs(t, err, xpc.ErrPeerRequirement)
+	assert.Contains(t, err.Error(), "not you")
+}

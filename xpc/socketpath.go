@@ -48,10 +48,10 @@ func defaultSocketDir(privileged bool) string {
 	return filepath.Join(os.TempDir(), "goxpc-"+strconv.Itoa(os.Geteuid()))
 }
 
-// ensureSocketDir creates dir if needed and refuses one that another user
-// could have planted or could write to: a per-user directory must be ours
-// and closed to others (0700); a system directory must not be writable by
-// others.
+// ensureSocketDir creates dir if needed (0700 per user, 0755 system-wide)
+// and refuses one that another user could have planted or could write to
+// (and so replace our socket): it must belong to us or root and must not be
+// writable by group or others. Who may connect is PeerCheck's business.
 func ensureSocketDir(dir string, privileged bool) error {
 	perm := os.FileMode(0o700)
 	if privileged {
