@@ -72,8 +72,9 @@ func (fr *frameReader) frame(maxBody int) (h frameHeader, body []byte, need int,
 }
 
 // space returns the free buffer after the unread bytes, making room first
-// so that need unread bytes fit contiguously, or, for a large need, at
-// least twice as many as are buffered (call it again as bytes arrive).
+// so that need unread bytes fit contiguously. For a need larger than the
+// buffer it grows the buffer only once it is full, and at most twofold:
+// memory follows the bytes that arrive, not the size a header claims.
 func (fr *frameReader) space(need int) []byte {
 	if fr.buf == nil {
 		fr.buf = make([]byte, readBufferSize)
@@ -82,20 +83,17 @@ func (fr *frameReader) space(need int) []byte {
 		fr.off, fr.end = 0, 0
 	}
 	if len(fr.buf)-fr.off < need {
-		// Move the unread bytes to the front, into a bigger buffer if
-		// need be.
 		unread := fr.buf[fr.off:fr.end]
-		if need > len(fr.buf) {
-			// Grow at most twofold per call, as bytes arrive, so that a
-			// header alone cannot make us allocate the body it claims.
+		if fr.off > 0 {
+			copy(fr.buf, unread)
+			fr.off, fr.end = 0, len(unread)
+		}
+		if need > len(fr.buf) && fr.end == len(fr.buf) {
 			size := min(need, 2*len(fr.buf))
 			nb := make([]byte, (size+readBufferSize-1)/readBufferSize*readBufferSize)
-			copy(nb, unread)
+			copy(nb, fr.buf[:fr.end])
 			fr.buf = nb
-		} else {
-			copy(fr.buf, unread)
 		}
-		fr.off, fr.end = 0, len(unread)
 	}
 	return fr.buf[fr.end:]
 }

@@ -413,7 +413,15 @@ func TestFrameHeaderAloneDoesNotAllocateClaimedSize(t *testing.T) {
 		_, err = conn.Write(append(h, make([]byte, 1024)...))
 		require.NoError(t, err)
 	}
-	time.Sleep(100 * time.Millisecond) // let the readers run
+	// Then trickle a few bytes, each arriving in a read of its own.
+	for range 16 {
+		for _, c := range conns {
+			_, err := c.Write([]byte{0})
+			require.NoError(t, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // let the readers run
 	runtime.ReadMemStats(&after)
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(32<<20),
 		"4 connections that sent only a header made the listener allocate %d MB", (after.TotalAlloc-before.TotalAlloc)>>20)
