@@ -859,6 +859,12 @@ func (l *sockListener) acceptLoop() {
 func (l *sockListener) admit(c *net.UnixConn) {
 	sc := newSockConn(c, l.name, l.cfg, true, ErrInvalid)
 	ev, err := l.acc.accept(sc)
+	if xe, ok := err.(*Error); ok && xe.Kind == ErrClosed {
+		// The listener is closing: hang up, so the client learns the
+		// listener went away rather than that it was refused.
+		c.Close()
+		return
+	}
 	if err != nil {
 		// The client reads the reason with a 4 KiB frame limit.
 		reason := err.Error()

@@ -17,9 +17,9 @@ import (
 // peer's Request returns as a *RemoteError; a peer is never left waiting.
 // For one-way messages the result is ignored (errors are logged).
 //
-// ctx is cancelled when the connection ends. A handler that sends a Request
-// on its own connection and waits for the reply must not block the reply
-// path: it is safe, because replies are routed independently of handlers.
+// ctx is cancelled when the connection ends. A handler may send a Request
+// on its own connection and wait for the reply: replies are routed
+// independently of handlers, so this does not deadlock.
 type Handler interface {
 	HandleXPC(ctx context.Context, m *Message) (reply Dict, err error)
 }

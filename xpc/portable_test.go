@@ -459,3 +459,19 @@ func TestLongRejectionReasonIsStillARejection(t *testing.T) {
 	require.ErrorIs(t, err, xpc.ErrPeerRequirement)
 	assert.Contains(t, err.Error(), "not you")
 }
+
+// A peer that arrives while the listener closes is told the listener went
+// away (ErrInvalid), not that it failed a peer requirement.
+func TestPeerOfClosingListenerIsNotARequirementFailure(t *testing.T) {
+	var l *xpc.Listener
+	ready := make(chan struct{})
+	l, ep := serve(t, &xpc.Config{Handler: echo, Logger: discardLogger(), Accept: func(c *xpc.Conn) (xpc.Handler, error) {
+		<-ready
+		l.Close()
+		return nil, nil
+	}})
+	close(ready)
+	_, err := (&xpc.Config{}).DialEndpoint(testCtx(t), ep)
+	require.ErrorIs(t, err, xpc.ErrInvalid)
+	require.NotErrorIs(t, err, xpc.ErrPeerRequirement)
+}
