@@ -331,12 +331,23 @@ func (s *sockConn) writeControl(ctx context.Context, flags uint32, body []byte) 
 // awaitHello waits, before activation, for the listener to accept or
 // reject this client.
 func (s *sockConn) awaitHello(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() { s.c.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		s.c.SetReadDeadline(time.Unix(1, 0))
+		close(fired)
+	})
+	// Clear the deadline only after stop: clearing it first would let a
+	// ctx ending just then leave a past deadline on the socket, and the
+	// connection's reader would fail at once.
+	defer func() {
+		if !stop() {
+			<-fired
+		}
+		s.c.SetReadDeadline(time.Time{})
+	}()
 	if d, ok := ctx.Deadline(); ok {
 		s.c.SetReadDeadline(d)
 	}
-	defer s.c.SetReadDeadline(time.Time{})
 	h, body, bad, err := s.fr.next(4096)
 	if err != nil {
 		if ctx.Err() != nil {

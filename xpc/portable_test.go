@@ -475,3 +475,21 @@ func TestPeerOfClosingListenerIsNotARequirementFailure(t *testing.T) {
 	require.ErrorIs(t, err, xpc.ErrInvalid)
 	require.NotErrorIs(t, err, xpc.ErrPeerRequirement)
 }
+
+// A Dial whose ctx ends just as the handshake completes either fails or
+// returns a working connection: never one whose reader inherited the
+// handshake's expired read deadline.
+func TestDialDeadlineAtHandshakeEndLeavesWorkingConn(t *testing.T) {
+	_, ep := serve(t, nil)
+	for i := range 300 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(20+i%40*10)*time.Microsecond)
+		c, err := (&xpc.Config{}).DialEndpoint(ctx, ep)
+		cancel()
+		if err != nil {
+			continue
+		}
+		_, err = c.Request(testCtx(t), xpc.Dict{})
+		c.Close()
+		require.NoError(t, err, "dial %d returned a dead connection", i)
+	}
+}
