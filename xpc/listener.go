@@ -160,7 +160,9 @@ func (l *Listener) describe() string {
 }
 
 // Close stops accepting and closes every peer connection. Handlers still
-// running finish on their own; Shutdown waits for them.
+// running finish on their own; Shutdown waits for them. An Accept or
+// PeerCheck hook already running may return after Close (which may itself
+// be called from such a hook); its peer is then refused.
 func (l *Listener) Close() error {
 	l.mu.Lock()
 	if l.closed {
