@@ -546,8 +546,8 @@ type clientConn struct {
 	name   string
 	redial func(context.Context) (*sockConn, error) // nil for endpoints
 
-	// stopCtx is cancelled by cancel, ending a reconnect in progress
-	// (which holds mu) so that Close need not wait for it.
+	// stopCtx is cancelled by cancel, ending a reconnect in progress so
+	// that Close need not wait for it.
 	stopCtx context.Context
 	stop    context.CancelFunc
 
@@ -556,6 +556,7 @@ type clientConn struct {
 	info      PeerInfo
 	ev        events
 	cancelled bool
+	redialing chan struct{} // closed when the reconnect in progress ends
 }
 
 func newClientConn(name string, redial func(context.Context) (*sockConn, error), sc *sockConn) *clientConn {
@@ -596,19 +597,64 @@ func (cc *clientConn) attach(sc *sockConn) {
 }
 
 // get returns the live socket connection, reconnecting if allowed; ctx
-// (nil: none) bounds the reconnect, as does cancel.
+// (nil: none) bounds the reconnect, or the wait for another caller's, as
+// does cancel.
 func (cc *clientConn) get(ctx context.Context) (*sockConn, error) {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if cc.cancelled {
-		return nil, &Error{Kind: ErrClosed, Service: cc.name}
+	for {
+		cc.mu.Lock()
+		if cc.cancelled {
+			cc.mu.Unlock()
+			return nil, &Error{Kind: ErrClosed, Service: cc.name}
+		}
+		if cc.cur != nil {
+			sc := cc.cur
+			cc.mu.Unlock()
+			return sc, nil
+		}
+		if cc.redial == nil {
+			cc.mu.Unlock()
+			return nil, &Error{Kind: ErrInvalid, Service: cc.name, Description: "the listener went away; dial its endpoint again if it is back"}
+		}
+		if w := cc.redialing; w != nil {
+			// Another caller is reconnecting: wait for it, not longer
+			// than ctx allows.
+			cc.mu.Unlock()
+			var done <-chan struct{}
+			if ctx != nil {
+				done = ctx.Done()
+			}
+			select {
+			case <-w:
+				continue
+			case <-done:
+				return nil, &Error{Kind: ErrInterrupted, Op: "reconnect", Service: cc.name, Retryable: true,
+					Description: "the service is not running right now", Err: ctx.Err()}
+			}
+		}
+		w := make(chan struct{})
+		cc.redialing = w
+		cc.mu.Unlock()
+		sc, err := cc.reconnect(ctx)
+		cc.mu.Lock()
+		cc.redialing = nil
+		close(w)
+		if err == nil && cc.cancelled {
+			sc.cancel()
+			err = &Error{Kind: ErrClosed, Service: cc.name}
+		} else if err == nil {
+			cc.attach(sc)
+		}
+		cc.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		return sc, nil
 	}
-	if cc.cur != nil {
-		return cc.cur, nil
-	}
-	if cc.redial == nil {
-		return nil, &Error{Kind: ErrInvalid, Service: cc.name, Description: "the listener went away; dial its endpoint again if it is back"}
-	}
+}
+
+// reconnect dials the service again, for at most 10 seconds, until ctx
+// ends or cancel.
+func (cc *clientConn) reconnect(ctx context.Context) (*sockConn, error) {
 	rctx, cancel := context.WithTimeout(cc.stopCtx, 10*time.Second)
 	defer cancel()
 	if ctx != nil {
@@ -622,7 +668,6 @@ func (cc *clientConn) get(ctx context.Context) (*sockConn, error) {
 		return nil, &Error{Kind: ErrInterrupted, Op: "reconnect", Service: cc.name, Retryable: true,
 			Description: "the service is not running right now", Err: err}
 	}
-	cc.attach(sc)
 	return sc, nil
 }
 
@@ -645,7 +690,7 @@ func (cc *clientConn) request(out *outgoing, done func(Dict, error)) error {
 }
 
 func (cc *clientConn) cancel() {
-	cc.stop() // first: a reconnect in progress holds mu
+	cc.stop() // ends a reconnect in progress
 	cc.mu.Lock()
 	cc.cancelled = true
 	sc := cc.cur

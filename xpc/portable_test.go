@@ -336,6 +336,13 @@ func TestCloseDuringReconnectReturnsPromptly(t *testing.T) {
 	sent := make(chan error, 1)
 	go func() { sent <- c.Send(context.Background(), xpc.Dict{}) }()
 	time.Sleep(100 * time.Millisecond) // the send is now reconnecting
+	// Another send waiting for that reconnect still honours its own ctx.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel2()
+	start = time.Now()
+	err = c.Send(ctx2, xpc.Dict{})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Less(t, time.Since(start), time.Second, "a send waited for another's reconnect past its ctx")
 	start = time.Now()
 	require.NoError(t, c.Close())
 	require.Less(t, time.Since(start), time.Second, "Close waited for a reconnect")
