@@ -18,8 +18,11 @@ import (
 // For one-way messages the result is ignored (errors are logged).
 //
 // ctx is cancelled when the connection ends. A handler may send a Request
-// on its own connection and wait for the reply: replies are routed
-// independently of handlers, so this does not deadlock.
+// on its own connection and wait for the reply: replies do not wait for
+// handlers. On the portable backend, though, a reply that the peer sent
+// after more than 64 messages this connection has not handled yet waits
+// behind them (the socket is read in order and the queue is bounded), so
+// give such a request a ctx deadline.
 type Handler interface {
 	HandleXPC(ctx context.Context, m *Message) (reply Dict, err error)
 }
