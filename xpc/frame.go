@@ -73,7 +73,8 @@ func parseFrameHeader(b []byte, maxBody int) (frameHeader, error) {
 		return frameHeader{}, &DecodeError{Offset: 4, Reason: fmt.Sprintf("unknown frame flags %#x", h.flags&^knownFlags)}
 	}
 	if h.bodyLen > uint64(maxBody) {
-		return frameHeader{}, &DecodeError{Offset: 8, Reason: fmt.Sprintf("frame body of %d bytes exceeds the %d byte limit", h.bodyLen, maxBody)}
+		// Both kinds hold: errors.Is(err, ErrMalformed) and ErrTooLarge.
+		return frameHeader{}, fmt.Errorf("%w (%w)", &DecodeError{Offset: 8, Reason: fmt.Sprintf("frame body of %d bytes exceeds the %d byte limit", h.bodyLen, maxBody)}, ErrTooLarge)
 	}
 	return h, nil
 }

@@ -500,3 +500,31 @@ func TestDialDeadlineAtHandshakeEndLeavesWorkingConn(t *testing.T) {
 		require.NoError(t, err, "dial %d returned a dead connection", i)
 	}
 }
+
+// A peer's frame over MaxMessageSize ends its connection with an error
+// that says so: errors.Is(err, ErrTooLarge), as the sentinel documents.
+func TestOversizedIncomingFrameIsErrTooLarge(t *testing.T) {
+	errs := make(chan error, 4)
+	_, ep := serve(t, &xpc.Config{Handler: echo, MaxMessageSize: 1 << 16, Logger: discardLogger(),
+		OnError: func(c *xpc.Conn, err error) { errs <- err }})
+	path, err := xpc.EndpointToken(ep)
+	require.NoError(t, err)
+	conn, err := net.Dial("unix", path)
+	require.NoError(t, err)
+	defer conn.Close()
+	hello := make([]byte, 24)
+	_, err = io.ReadFull(conn, hello)
+	require.NoError(t, err)
+	h := rawFrame(0x100, 0, nil)
+	binary.LittleEndian.PutUint64(h[8:], 2<<20)
+	_, err = conn.Write(h)
+	require.NoError(t, err)
+	select {
+	case err := <-errs:
+		require.ErrorIs(t, err, xpc.ErrInvalid)
+		require.ErrorIs(t, err, xpc.ErrTooLarge)
+		require.ErrorIs(t, err, xpc.ErrMalformed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the oversized frame did not end the connection")
+	}
+}
