@@ -281,16 +281,23 @@ func TestBroadcastToSeveralPeers(t *testing.T) {
 	}
 }
 
-func TestSendToClosedPeerIsTypedError(t *testing.T) {
+// dialEchoPeer starts an echo listener, dials it, completes one request and
+// returns the client and the listener's side of the connection.
+func dialEchoPeer(t *testing.T) (client, peer *xpc.Conn) {
+	t.Helper()
 	peers := make(chan *xpc.Conn, 1)
 	_, ep := serve(t, &xpc.Config{Handler: echo, Accept: func(c *xpc.Conn) (xpc.Handler, error) {
 		peers <- c
 		return nil, nil
 	}})
-	c := dial(t, ep, nil)
-	_, err := c.Request(testCtx(t), xpc.Dict{})
+	client = dial(t, ep, nil)
+	_, err := client.Request(testCtx(t), xpc.Dict{})
 	require.NoError(t, err)
-	peer := <-peers
+	return client, <-peers
+}
+
+func TestSendToClosedPeerIsTypedError(t *testing.T) {
+	c, peer := dialEchoPeer(t)
 	c.Close()
 	select {
 	case <-peer.Done():
@@ -298,7 +305,7 @@ func TestSendToClosedPeerIsTypedError(t *testing.T) {
 		t.Fatal("server did not notice the client leaving")
 	}
 	require.True(t, connLost(peer.Err()), "peer.Err() = %v", peer.Err())
-	err = peer.Send(testCtx(t), xpc.Dict{"x": int64(1)})
+	err := peer.Send(testCtx(t), xpc.Dict{"x": int64(1)})
 	require.Error(t, err)
 	var xe *xpc.Error
 	require.ErrorAs(t, err, &xe)
@@ -327,15 +334,7 @@ func TestAcceptHandlerInPlaceBeforeFirstMessage(t *testing.T) {
 }
 
 func TestPeerInfo(t *testing.T) {
-	peers := make(chan *xpc.Conn, 1)
-	_, ep := serve(t, &xpc.Config{Handler: echo, Accept: func(c *xpc.Conn) (xpc.Handler, error) {
-		peers <- c
-		return nil, nil
-	}})
-	c := dial(t, ep, nil)
-	_, err := c.Request(testCtx(t), xpc.Dict{})
-	require.NoError(t, err)
-	peer := <-peers
+	c, peer := dialEchoPeer(t)
 	if runtime.GOOS == "windows" {
 		t.Skip("Windows AF_UNIX reports no peer credentials")
 	}
