@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,15 +160,8 @@ func (e *encoder) wrap(err error) error {
 	if !errors.As(err, &ee) {
 		return err
 	}
-	var b strings.Builder
-	for i := len(e.path) - 1; i >= 0; i-- {
-		p := e.path[i]
-		if b.Len() > 0 && (p == "" || p[0] != '[') {
-			b.WriteByte('.')
-		}
-		b.WriteString(p)
-	}
-	return &EncodeError{Path: b.String(), Reason: ee.reason}
+	slices.Reverse(e.path) // collected innermost first
+	return &EncodeError{Path: pathString(e.path), Reason: ee.reason}
 }
 
 func (e *encoder) u32(v uint32) { e.buf = binary.LittleEndian.AppendUint32(e.buf, v) }
